@@ -1,0 +1,3 @@
+package dev.rlkafka.cli;
+
+public class Main { public static void main(String[] a) {} }
