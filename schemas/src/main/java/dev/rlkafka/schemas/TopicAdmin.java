@@ -1,0 +1,157 @@
+package dev.rlkafka.schemas;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+
+/** The one place that creates a run's topics with their configs, and reports what exists. */
+public final class TopicAdmin {
+    private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
+
+    private TopicAdmin() {
+    }
+
+    /** {@link #ensureTopics(Admin, Topics, int, short)} with a short-lived admin client on {@code bootstrapServers}. */
+    public static List<TopicSpec> ensureTopics(String bootstrapServers, Topics topics, int partitions, short replicationFactor) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            return ensureTopics(admin, topics, partitions, replicationFactor);
+        }
+    }
+
+    /**
+     * Creates every missing topic of the run with its {@link TopicSpec}; idempotent.
+     *
+     * <p>An existing topic with another partition count is an error (co-partitioning and key
+     * routing depend on it; adding partitions later would move keys). Existing topics whose managed
+     * configs differ are left as they are, with a WARN: an operator may have tuned them.
+     *
+     * @return the specs of all topics of the run
+     * @throws IllegalStateException when a topic exists with a different partition count
+     */
+    public static List<TopicSpec> ensureTopics(Admin admin, Topics topics, int partitions, short replicationFactor) {
+        if (replicationFactor < 1) {
+            throw new IllegalArgumentException("replicationFactor must be >= 1, got " + replicationFactor);
+        }
+        List<TopicSpec> specs = TopicSpec.forRun(topics, partitions);
+        Set<String> existing = await(admin.listTopics().names(), "list topics");
+
+        List<NewTopic> missing = new ArrayList<>();
+        for (TopicSpec spec : specs) {
+            if (!existing.contains(spec.name())) {
+                missing.add(new NewTopic(spec.name(), spec.partitions(), replicationFactor).configs(spec.configs()));
+            }
+        }
+        if (!missing.isEmpty()) {
+            var results = admin.createTopics(missing).values();
+            for (var entry : results.entrySet()) {
+                try {
+                    entry.getValue().get();
+                    log.info("created topic {}", entry.getKey());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new KafkaException("cannot create topic " + entry.getKey() + ": " + e.getCause(), e.getCause());
+                    }
+                    // created concurrently by another process: checked below like any existing topic
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new KafkaException("interrupted while creating topic " + entry.getKey(), e);
+                }
+            }
+        }
+
+        Map<String, TopicState> states = describe(admin, topics);
+        for (TopicSpec spec : specs) {
+            TopicState state = states.get(spec.name());
+            if (!state.exists()) {
+                throw new IllegalStateException("topic " + spec.name() + " is still missing after creating it");
+            }
+            if (state.partitions() != spec.partitions()) {
+                throw new IllegalStateException(("topic %s exists with %d partitions, expected %d; prompts, rollouts,"
+                        + " rewards and scored-groups must share one count. Delete the run's topics or use its partition count")
+                        .formatted(spec.name(), state.partitions(), spec.partitions()));
+            }
+            spec.configs().forEach((key, wanted) -> {
+                String actual = state.configs().get(key);
+                if (!wanted.equals(actual)) {
+                    log.warn("topic {} has {}={}, the spec says {}; leaving it", spec.name(), key, actual, wanted);
+                }
+            });
+        }
+        return specs;
+    }
+
+    /** {@link #describe(Admin, Topics)} with a short-lived admin client. */
+    public static Map<String, TopicState> describe(String bootstrapServers, Topics topics) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            return describe(admin, topics);
+        }
+    }
+
+    /** Every topic of the run as the cluster has it, in {@link Topics#all()} order; missing ones say so. */
+    public static Map<String, TopicState> describe(Admin admin, Topics topics) {
+        Set<String> existing = await(admin.listTopics().names(), "list topics");
+        List<String> present = topics.all().stream().filter(existing::contains).toList();
+
+        Map<String, TopicDescription> descriptions = present.isEmpty() ? Map.of()
+                : await(admin.describeTopics(present).allTopicNames(), "describe topics " + present);
+        Map<ConfigResource, Config> configs = present.isEmpty() ? Map.of()
+                : await(admin.describeConfigs(present.stream()
+                        .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all(),
+                "describe configs of " + present);
+
+        Map<String, TopicState> states = new LinkedHashMap<>();
+        for (String name : topics.all()) {
+            TopicDescription description = descriptions.get(name);
+            if (description == null) {
+                states.put(name, TopicState.missing(name));
+                continue;
+            }
+            Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, name));
+            TreeMap<String, String> effective = new TreeMap<>();
+            if (config != null) {
+                for (ConfigEntry entry : config.entries()) {
+                    boolean setOnTopic = entry.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG;
+                    if (setOnTopic || TopicSpec.MANAGED_CONFIGS.contains(entry.name())) {
+                        effective.put(entry.name(), entry.value());
+                    }
+                }
+            }
+            int replicas = description.partitions().isEmpty() ? 0 : description.partitions().get(0).replicas().size();
+            states.put(name, new TopicState(name, true, description.partitions().size(), replicas, effective));
+        }
+        return states;
+    }
+
+    private static <T> T await(KafkaFuture<T> future, String what) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                // deleted between list and describe: report as the cluster sees it on the next call
+                throw new KafkaException("cannot " + what + ": a topic disappeared meanwhile (" + e.getCause().getMessage() + ")", e.getCause());
+            }
+            throw new KafkaException("cannot " + what + ": " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while trying to " + what, e);
+        }
+    }
+}
