@@ -46,7 +46,8 @@ public final class GrpoLoss {
         Masked.requireSameShape("proximalLogp", proximalLogp, logp);
         Masked.requireSameShape("behaviourLogp", behaviourLogp, logp);
         Masked.requireSameShape("refLogp", refLogp, logp);
-        advantages = perToken(advantages, logp.getShape()).stopGradient();
+        // advantages built from double[] arrive as float64 and would silently promote the whole loss
+        advantages = perToken(advantages, logp.getShape()).toType(logp.getDataType(), false).stopGradient();
         NDArray prox = proximalLogp.stopGradient();
         double clipEps = config.clipEps(), beta = config.beta();
 

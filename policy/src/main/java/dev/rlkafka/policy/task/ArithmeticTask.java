@@ -11,11 +11,11 @@ import java.util.Random;
  * <p><b>Room for RL.</b> Demonstrations are wrong on purpose in a fraction {@code demoErrorRate} of
  * cases (default {@value #DEFAULT_DEMO_ERROR_RATE}): one digit of the answer is replaced by another. A
  * model that learns the demonstration distribution exactly then samples the right answer with
- * probability {@code 1 − demoErrorRate} = 50 % at temperature 1, so SFT lands at 30–70 % sampled
+ * probability {@code 1 − demoErrorRate} = 50 % at temperature 1, so SFT should land at 30–70 % sampled
  * accuracy depending on how well it fits. The right answer is still by far the single most likely
- * completion (the wrong half is spread over ~{@code 9·(digits+1)} variants), which is what GRPO
- * needs: groups of 8 almost always hold both right and wrong answers, so the exact-answer reward has
- * non-zero advantages and can sharpen the policy past 90 %. Wrong demonstrations keep the answer's
+ * completion (the wrong half is spread over about 9 variants per answer digit), which is what GRPO
+ * needs: a group of 8 at 50 % accuracy is all-right or all-wrong only 2·0.5⁸ ≈ 0.8 % of the time, so
+ * the exact-answer reward gives non-zero advantages and can sharpen the policy past 90 %. Wrong demonstrations keep the answer's
  * length and digits-only form, so the format reward cannot tell them apart; only exact-answer can.
  */
 public final class ArithmeticTask implements Task {

@@ -3,6 +3,7 @@ package dev.rlkafka.policy.optim;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import java.util.Map;
@@ -36,7 +37,7 @@ final class OptimTestSupport {
             }
         });
         backward(manager, step -> {
-            NDArray loss = step.zeros(new ai.djl.ndarray.types.Shape());
+            NDArray loss = step.zeros(new Shape());
             for (var e : gradients.entrySet()) {
                 NDArray theta = params.get(e.getKey()).getArray();
                 loss = loss.add(theta.mul(step.create(e.getValue(), theta.getShape())).sum());
