@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.function.Function;
@@ -183,6 +184,15 @@ class GrpoLossTest {
         assertTrue(grad[0] < 0, "ref above: " + grad[0]);
         assertTrue(grad[1] > 0, "ref below: " + grad[1]);
         assertEquals(0f, grad[2], 1e-7f, "at the reference");
+    }
+
+    @Test
+    void float64AdvantagesKeepTheLossFloat32() {
+        NDArray logp = bt(-1, -2, -3, -1, -2, -3);
+        NDArray advantages = manager.create(new double[] {1, -1});
+        NDArray loss = GrpoLoss.compute(logp, logp, logp, logp, advantages, bt(1, 1, 1, 1, 1, 1), GrpoConfig.DEFAULT).loss();
+        assertEquals(DataType.FLOAT32, loss.getDataType());
+        assertEquals(0f, loss.getFloat(), 1e-7f, "mean advantage 0 on-policy at the reference");
     }
 
     @Test
