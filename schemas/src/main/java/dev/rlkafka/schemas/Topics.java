@@ -19,14 +19,17 @@ public record Topics(String prefix) {
     public static final String METRICS = "rl.metrics";
     public static final String DEAD_LETTERS = "rl.dead-letters";
 
-    /** The default names, no prefix. */
-    public static final Topics DEFAULT = new Topics("");
-
     /** Kafka's limit on a topic name's length (see {@code org.apache.kafka.common.internals.Topic}). */
     static final int MAX_NAME_LENGTH = 249;
     private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]*");
     private static final int LONGEST_DEFAULT = List.of(PROMPTS, ROLLOUTS, REWARDS, SCORED_GROUPS,
             POLICY_WEIGHTS, METRICS, DEAD_LETTERS).stream().mapToInt(String::length).max().orElseThrow();
+
+    /** The default names, no prefix. Declared after LEGAL and LONGEST_DEFAULT: the constructor reads them. */
+    public static final Topics DEFAULT = new Topics("");
+
+    /** The default names, no prefix (declared after the validation constants its constructor uses). */
+    public static final Topics DEFAULT = new Topics("");
 
     public Topics {
         if (prefix == null) {
