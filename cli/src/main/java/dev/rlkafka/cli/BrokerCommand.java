@@ -11,9 +11,9 @@ import java.util.concurrent.CountDownLatch;
 
 /** Runs the embedded single-node KRaft broker in the foreground. */
 @Command(name = "broker", mixinStandardHelpOptions = true,
-        description = {"Run a single-node Kafka broker (KRaft) in the foreground, from Kafka's own jars.",
-                "Prints its bootstrap address; Ctrl-C stops it cleanly.",
-                "Any Kafka client can use it, e.g. kafka-console-producer or kcat."})
+        description = "Run a single-node Kafka broker (KRaft) in the foreground, from Kafka's own jars. "
+                + "Prints its bootstrap address; Ctrl-C stops it cleanly. Any Kafka client can use it, "
+                + "e.g. kafka-console-producer or kcat.")
 final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "9092",
             description = "Client port; 0 picks a free one (default: ${DEFAULT-VALUE}).")

@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = {
-                "Asynchronous online RL for language models, as decoupled services on Apache Kafka.",
-                "Generators sample rollouts, scorers reward them, a trainer updates the policy and",
-                "publishes new weight versions back to the generators; every record is durable.",
+                "Asynchronous online RL for language models, as decoupled services on Apache Kafka. "
+                        + "Generators sample rollouts, scorers reward them, a trainer updates the policy and "
+                        + "publishes new policy versions back to the generators; every record is durable.",
                 ""},
         subcommands = {
                 BrokerCommand.class,
