@@ -28,9 +28,6 @@ public record Topics(String prefix) {
     /** The default names, no prefix. Declared after LEGAL and LONGEST_DEFAULT: the constructor reads them. */
     public static final Topics DEFAULT = new Topics("");
 
-    /** The default names, no prefix (declared after the validation constants its constructor uses). */
-    public static final Topics DEFAULT = new Topics("");
-
     public Topics {
         if (prefix == null) {
             throw new IllegalArgumentException("topic prefix must not be null (use \"\" for the default names)");
