@@ -14,6 +14,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.concurrent.ExecutionException;
 /** The one place that creates a run's topics with their configs, and reports what exists. */
 public final class TopicAdmin {
     private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
+    private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration VISIBILITY_POLL = Duration.ofMillis(50);
 
     private TopicAdmin() {
     }
@@ -77,12 +80,9 @@ public final class TopicAdmin {
             }
         }
 
-        Map<String, TopicState> states = describe(admin, topics);
+        Map<String, TopicState> states = awaitAllExist(admin, topics);
         for (TopicSpec spec : specs) {
             TopicState state = states.get(spec.name());
-            if (!state.exists()) {
-                throw new IllegalStateException("topic " + spec.name() + " is still missing after creating it");
-            }
             if (state.partitions() != spec.partitions()) {
                 throw new IllegalStateException(("topic %s exists with %d partitions, expected %d; prompts, rollouts,"
                         + " rewards and scored-groups must share one count. Delete the run's topics or use its partition count")
@@ -96,6 +96,40 @@ public final class TopicAdmin {
             });
         }
         return specs;
+    }
+
+    /**
+     * Describes the run's topics once every one is visible. A created topic reaches the broker's
+     * metadata cache a moment after createTopics returns, so an immediate list can still miss it.
+     */
+    private static Map<String, TopicState> awaitAllExist(Admin admin, Topics topics) {
+        long deadline = System.nanoTime() + VISIBILITY_TIMEOUT.toNanos();
+        while (true) {
+            Map<String, TopicState> states;
+            try {
+                states = describe(admin, topics);
+                if (states.values().stream().allMatch(TopicState::exists)) {
+                    return states;
+                }
+            } catch (KafkaException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+                states = null;  // listed but not yet describable: same race, try again
+            }
+            if (System.nanoTime() > deadline) {
+                List<String> missing = states == null ? topics.all()
+                        : states.values().stream().filter(t -> !t.exists()).map(TopicState::name).toList();
+                throw new IllegalStateException("topics " + missing + " are still missing " + VISIBILITY_TIMEOUT.toSeconds()
+                        + " s after creating them");
+            }
+            try {
+                Thread.sleep(VISIBILITY_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KafkaException("interrupted while waiting for topics " + topics.all() + " to appear", e);
+            }
+        }
     }
 
     /** {@link #describe(Admin, Topics)} with a short-lived admin client. */
