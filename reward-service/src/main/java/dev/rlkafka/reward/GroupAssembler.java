@@ -1,0 +1,233 @@
+package dev.rlkafka.reward;
+
+import dev.rlkafka.reward.avro.ClosedGroup;
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.avro.DeadLetter;
+import dev.rlkafka.schemas.avro.Metric;
+import dev.rlkafka.schemas.avro.Reward;
+import dev.rlkafka.schemas.avro.Rollout;
+import dev.rlkafka.schemas.avro.ScoredGroup;
+import dev.rlkafka.schemas.serde.RecordCodec;
+import dev.rlkafka.schemas.serde.RecordDecodingException;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Kafka adapter of {@link GroupAssembly}: decodes raw rollouts and rewards, keeps each pending group in
+ * the {@value RewardTopology#PENDING_GROUPS} store, and forwards scored groups, dead letters and counters
+ * to their sinks.
+ */
+final class GroupAssembler implements Processor<byte[], byte[], String, SpecificRecord> {
+    private static final Logger log = LoggerFactory.getLogger(GroupAssembler.class);
+    private static final RecordCodec<Rollout> ROLLOUTS = RecordCodec.of(Rollout.class);
+    private static final RecordCodec<Reward> REWARDS = RecordCodec.of(Reward.class);
+    static final String EMITTED = "emitted";
+    static final String TIMED_OUT = "timed out";
+
+    private final RewardConfig config;
+    private final Topics topics;
+    private final GroupAssembly assembly;
+    private final RewardCounters counters = new RewardCounters();
+    private ProcessorContext<String, SpecificRecord> context;
+    private KeyValueStore<String, GroupState> pending;
+    private KeyValueStore<String, ClosedGroup> closed;
+
+    GroupAssembler(RewardConfig config) {
+        this.config = config;
+        this.topics = config.topics();
+        this.assembly = GroupAssembly.of(config);
+    }
+
+    @Override
+    public void init(ProcessorContext<String, SpecificRecord> context) {
+        this.context = context;
+        this.pending = context.getStateStore(RewardTopology.PENDING_GROUPS);
+        this.closed = context.getStateStore(RewardTopology.CLOSED_GROUPS);
+        // wall-clock time: graces and timeouts must end even when no new record advances stream time
+        context.schedule(config.punctuationInterval(), PunctuationType.WALL_CLOCK_TIME, this::checkGroups);
+        // wall-clock time: counters are reported on a quiet topic too
+        context.schedule(config.metricsInterval(), PunctuationType.WALL_CLOCK_TIME, this::reportCounters);
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> rec) {
+        Origin origin = origin(context, rec);
+        long nowMs = context.currentSystemTimeMs();
+        if (origin.topic().equals(topics.rollouts())) {
+            onRollout(rec, origin, nowMs);
+        } else if (origin.topic().equals(topics.rewards())) {
+            onReward(rec, origin, nowMs);
+        } else {
+            throw new IllegalStateException("assemble-groups wired to unexpected topic " + origin
+                    + "; expected " + topics.rollouts() + " or " + topics.rewards());
+        }
+    }
+
+    private void onRollout(Record<byte[], byte[]> rec, Origin origin, long nowMs) {
+        Rollout rollout;
+        try {
+            rollout = ROLLOUTS.decode(origin.topic(), origin.partition(), origin.offset(), rec.value());
+        } catch (RecordDecodingException e) {
+            deadLetter(DeadLetters.undecodable(e, rec.key(), config.serviceId()), e.getMessage(), rec.timestamp());
+            return;
+        }
+        String groupId = rollout.getGroupId();
+        if (!keyMatches(origin, groupId, "rollout " + rollout.getRolloutId(), rec.timestamp())) return;
+        ClosedGroup done = closed.get(groupId);
+        if (done != null) {
+            reject(new Rejection(GroupAssembly.LATE_ROLLOUT, "rollout %s arrived after its group %s was %s at %s (%s)"
+                    .formatted(rollout.getRolloutId(), groupId, done.getOutcome(), Instant.ofEpochMilli(done.getClosedAtMs()), origin),
+                    origin, groupId), rec.timestamp());
+            return;
+        }
+        GroupState group = groupFor(groupId, nowMs);
+        apply(group, assembly.addRollout(group, rollout, origin, nowMs), nowMs, rec.timestamp());
+    }
+
+    private void onReward(Record<byte[], byte[]> rec, Origin origin, long nowMs) {
+        Reward reward;
+        try {
+            reward = REWARDS.decode(origin.topic(), origin.partition(), origin.offset(), rec.value());
+        } catch (RecordDecodingException e) {
+            deadLetter(DeadLetters.undecodable(e, rec.key(), config.serviceId()), e.getMessage(), rec.timestamp());
+            return;
+        }
+        String groupId = reward.getGroupId();
+        String what = "reward from scorer " + reward.getScorerId() + " for rollout " + reward.getRolloutId();
+        if (!keyMatches(origin, groupId, what, rec.timestamp())) return;
+        ClosedGroup done = closed.get(groupId);
+        if (done != null) {
+            reject(new Rejection(GroupAssembly.LATE_REWARD, "%s (score %s) arrived after group %s was %s at %s (%s)"
+                    .formatted(what, reward.getScore(), groupId, done.getOutcome(), Instant.ofEpochMilli(done.getClosedAtMs()), origin),
+                    origin, groupId), rec.timestamp());
+            return;
+        }
+        GroupState group = groupFor(groupId, nowMs);
+        apply(group, assembly.addReward(group, reward, origin, nowMs), nowMs, rec.timestamp());
+    }
+
+    /** Records are keyed by group id so a group's rollouts and rewards meet in one task; anything else is rejected. */
+    private boolean keyMatches(Origin origin, String groupId, String what, long timestamp) {
+        String key = origin.key() == null ? null : new String(origin.key(), StandardCharsets.UTF_8);
+        if (groupId.equals(key)) return true;
+        reject(new Rejection(GroupAssembly.KEY_MISMATCH, "%s has key '%s' but groupId '%s'; records must be keyed by group id (%s)"
+                .formatted(what, key, groupId, origin), origin, groupId), timestamp);
+        return false;
+    }
+
+    private GroupState groupFor(String groupId, long nowMs) {
+        GroupState group = pending.get(groupId);
+        return group != null ? group : new GroupState(groupId, nowMs);
+    }
+
+    private void apply(GroupState group, GroupAssembly.Step step, long nowMs, long timestamp) {
+        step.rejections().forEach(r -> reject(r, timestamp));
+        switch (step.outcome()) {
+            case PENDING -> {
+                if (group.rollouts().isEmpty() && group.scores().isEmpty()) pending.delete(group.groupId());
+                else pending.put(group.groupId(), group);
+            }
+            case EMITTED -> {
+                ScoredGroup scored = step.emitted().orElseThrow();
+                long waitMs = nowMs - group.firstSeenMs();
+                counters.emitted(waitMs);
+                log.debug("group {} emitted after {} ms: rewards {} missing {}", group.groupId(), waitMs,
+                        scored.getRewards(), scored.getMissingScorers());
+                context.forward(new Record<String, SpecificRecord>(group.groupId(), scored, timestamp),
+                        RewardTopology.SCORED_GROUPS_SINK);
+                close(group.groupId(), EMITTED, nowMs);
+            }
+            case EXPIRED -> {
+                counters.expired();
+                close(group.groupId(), TIMED_OUT, nowMs);
+            }
+        }
+    }
+
+    private void close(String groupId, String outcome, long nowMs) {
+        pending.delete(groupId);
+        closed.put(groupId, new ClosedGroup(nowMs, outcome));
+    }
+
+    private void checkGroups(long nowMs) {
+        List<KeyValue<String, GroupState>> groups = new ArrayList<>();
+        try (KeyValueIterator<String, GroupState> all = pending.all()) {
+            all.forEachRemaining(groups::add);
+        }
+        for (var kv : groups) {
+            GroupState group = kv.value;
+            apply(group, assembly.tick(group, nowMs), nowMs, nowMs);
+        }
+        List<String> forgotten = new ArrayList<>();
+        try (KeyValueIterator<String, ClosedGroup> all = closed.all()) {
+            all.forEachRemaining(kv -> {
+                if (nowMs - kv.value.getClosedAtMs() >= config.closedRetention().toMillis()) forgotten.add(kv.key);
+            });
+        }
+        forgotten.forEach(closed::delete);
+    }
+
+    private void reportCounters(long nowMs) {
+        var values = counters.values();
+        values.put("pending_groups", (double) pending.approximateNumEntries());
+        values.put("partition", (double) context.taskId().partition());
+        Metric metric = Metric.newBuilder()
+                .setServiceId(config.serviceId())
+                .setKind(RewardTopology.METRIC_KIND)
+                .setValues(values)
+                .setTimestampMs(Instant.ofEpochMilli(nowMs))
+                .build();
+        context.forward(new Record<String, SpecificRecord>(config.serviceId(), metric, nowMs), RewardTopology.METRICS_SINK);
+    }
+
+    private void reject(Rejection rejection, long timestamp) {
+        var builder = DeadLetters.builder()
+                .errorType(rejection.errorType())
+                .reason(rejection.reason())
+                .serviceId(config.serviceId())
+                .at(Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        Origin o = rejection.origin();
+        if (o != null) {
+            builder.source(o.topic(), o.partition(), o.offset()).key(o.key()).value(o.value());
+        } else {
+            // about a whole group (a timeout): no one record to return; the key names the group
+            builder.source(topics.rollouts(), -1, -1).key(rejection.groupId() == null ? null
+                    : rejection.groupId().getBytes(StandardCharsets.UTF_8));
+        }
+        deadLetter(builder.build(), rejection.reason(), timestamp);
+    }
+
+    private void deadLetter(DeadLetter letter, String reason, long timestamp) {
+        counters.deadLetter(letter.getErrorType());
+        log.warn("dead letter {}: {}", letter.getErrorType(), reason);
+        context.forward(new Record<String, SpecificRecord>(config.serviceId(), letter, timestamp), RewardTopology.DEAD_LETTERS_SINK);
+    }
+
+    /** Topic, partition, offset and bytes of the record being processed. */
+    static Origin origin(ProcessingContext context, Record<byte[], byte[]> rec) {
+        RecordMetadata meta = context.recordMetadata().orElseThrow(
+                () -> new IllegalStateException("no record metadata while processing a source record"));
+        return new Origin(meta.topic(), meta.partition(), meta.offset(), rec.key(), rec.value());
+    }
+
+    /** For tests: the counters of this task. */
+    RewardCounters counters() {
+        return counters;
+    }
+}

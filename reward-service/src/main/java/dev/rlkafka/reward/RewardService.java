@@ -1,0 +1,97 @@
+package dev.rlkafka.reward;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@link RewardTopology} on Kafka Streams with exactly-once processing. {@code new RewardService(config).start()};
+ * {@link #close()} stops it (a shutdown hook in {@code main} should call it).
+ */
+public final class RewardService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RewardService.class);
+    /** How long {@link #close()} waits for the stream threads to finish their last commit. */
+    public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final RewardConfig config;
+    private final KafkaStreams streams;
+
+    public RewardService(RewardConfig config) {
+        this.config = config;
+        this.streams = new KafkaStreams(RewardTopology.build(config), streamsProperties(config));
+        // bad input is dead-lettered inside the topology, so an exception here is a broker problem or a bug;
+        // a fresh thread retries from the last commit rather than leaving the partitions unprocessed
+        streams.setUncaughtExceptionHandler(e -> {
+            log.error("reward-service stream thread failed; replacing it (uncommitted work is redone)", e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    }
+
+    /** The Kafka Streams settings of {@code config}: the one place they are derived. */
+    public static Properties streamsProperties(RewardConfig config) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        props.put(StreamsConfig.CLIENT_ID_CONFIG, config.serviceId());
+        // scored groups and dead letters are written in the same transaction as the input offsets
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, config.replicationFactor());
+        // a new application reads the rollouts already on the topic, not only those written after it started
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        return props;
+    }
+
+    /**
+     * Starts the stream threads and waits until they are RUNNING.
+     *
+     * @throws IllegalStateException when RUNNING is not reached within {@link RewardConfig#startTimeout()}
+     *                               (the service is closed then)
+     */
+    public RewardService start() throws InterruptedException {
+        log.info("starting reward-service: {}", config);
+        CountDownLatch running = new CountDownLatch(1);
+        streams.setStateListener((newState, oldState) -> {
+            log.info("reward-service state {} -> {}", oldState, newState);
+            if (newState == KafkaStreams.State.RUNNING) running.countDown();
+        });
+        streams.start();
+        if (!running.await(config.startTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            KafkaStreams.State state = streams.state();
+            close();
+            throw new IllegalStateException("reward-service (application id %s, bootstrap %s) not RUNNING after %s (startTimeout); state %s"
+                    .formatted(config.applicationId(), config.bootstrap(), config.startTimeout(), state));
+        }
+        log.info("reward-service running: {} + {} -> {}", config.topics().rollouts(), config.topics().rewards(),
+                config.topics().scoredGroups());
+        return this;
+    }
+
+    /** Kafka Streams' state (CREATED, REBALANCING, RUNNING, ...). */
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public RewardConfig config() {
+        return config;
+    }
+
+    /** Stops the stream threads, committing what they finished; waits at most {@link #CLOSE_TIMEOUT}. */
+    @Override
+    public void close() {
+        if (!streams.close(CLOSE_TIMEOUT)) {
+            log.warn("reward-service did not stop within {}", CLOSE_TIMEOUT);
+        } else {
+            log.info("reward-service stopped");
+        }
+    }
+}
