@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -60,7 +61,9 @@ public final class Gpt extends AbstractBlock {
             x = blocks[layer].forward(ps, x, mask, cache, layer);
         }
         x = TransformerBlock.norm(ps, lnF, x);
-        return x.matMul(ps.getValue(wte, tokens.getDevice(), false).transpose());            // (B, T, V)
+        // x·wteᵀ as linear(x, wte): an op attaches its result to its first operand's manager, and
+        // wte.transpose() would attach one array per call to the policy's own manager (a leak)
+        return Linear.linear(x, ps.getValue(wte, tokens.getDevice(), false)).singletonOrThrow();   // (B, T, V)
     }
 
     private static NDArray embed(NDArray ids, NDArray table) {
@@ -99,7 +102,7 @@ public final class Gpt extends AbstractBlock {
         named.put(prefix + ".beta", ln.getParameters().get("beta"));
     }
 
-    private static void putLinear(Map<String, Parameter> named, String prefix, ai.djl.nn.core.Linear linear) {
+    private static void putLinear(Map<String, Parameter> named, String prefix, Linear linear) {
         named.put(prefix + ".weight", linear.getParameters().get("weight"));
         named.put(prefix + ".bias", linear.getParameters().get("bias"));
     }

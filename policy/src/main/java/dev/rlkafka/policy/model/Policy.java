@@ -122,6 +122,17 @@ public final class Policy implements AutoCloseable {
         return copy;
     }
 
+    /**
+     * Zeroes every parameter's gradient. Needed before each backward: DJL's PyTorch GradientCollector
+     * accumulates into .grad like torch does and does not reset it (its own zeroGradients() walks every
+     * array of the engine and leaks a gradient handle per array).
+     */
+    public void zeroGradients() {
+        for (Parameter p : parameters.values()) {
+            ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) p.getArray());
+        }
+    }
+
     public long parameterCount() {
         return parameters.values().stream().mapToLong(p -> p.getArray().size()).sum();
     }
@@ -149,6 +160,7 @@ public final class Policy implements AutoCloseable {
      */
     public static void setIntraOpThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        ai.djl.engine.Engine.getEngine("PyTorch");   // loads libtorch; before that the JNI symbol is unbound
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
     }
 

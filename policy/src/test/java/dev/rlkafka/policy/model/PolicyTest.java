@@ -88,4 +88,21 @@ class PolicyTest {
             }
         }
     }
+
+    @Test
+    void zeroGradientsStopsAccumulationAcrossBackwards() {
+        try (Policy policy = Policy.create(TINY, Device.cpu(), 5); NDManager step = policy.manager().newSubManager()) {
+            float[] first = null;
+            for (int i = 0; i < 2; i++) {
+                policy.zeroGradients();
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(policy.logits(step.create(new long[] {256, 5, 6}, new Shape(1, 3))).sum());
+                }
+                try (NDArray grad = policy.parameters().get("h0.mlp.up.weight").getArray().getGradient()) {
+                    if (first == null) first = grad.toFloatArray();
+                    else assertArrayEquals(first, grad.toFloatArray(), 1e-7f, "second backward accumulated");
+                }
+            }
+        }
+    }
 }
