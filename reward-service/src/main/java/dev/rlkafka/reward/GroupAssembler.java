@@ -44,6 +44,8 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
     private final Topics topics;
     private final GroupAssembly assembly;
     private final RewardCounters counters = new RewardCounters();
+    /** Null when the built-in scorers are off. */
+    private final BuiltInScorers builtIn;
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, GroupState> pending;
     private KeyValueStore<String, ClosedGroup> closed;
@@ -52,6 +54,7 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
         this.config = config;
         this.topics = config.topics();
         this.assembly = GroupAssembly.of(config);
+        this.builtIn = config.builtInScorers() ? new BuiltInScorers(config.serviceId()) : null;
     }
 
     @Override
@@ -98,6 +101,14 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
         }
         GroupState group = groupFor(groupId, nowMs);
         apply(group, assembly.addRollout(group, rollout, origin, nowMs), nowMs, rec.timestamp());
+        boolean accepted = group.rollouts().get(rollout.getIndex()) == rollout;
+        if (builtIn != null && accepted) {
+            // only accepted rollouts: a rejected one's scores would land on the rollout id it collided with
+            for (Reward reward : builtIn.score(rollout, nowMs)) {
+                context.forward(new Record<String, SpecificRecord>(groupId, reward, rec.timestamp()),
+                        RewardTopology.BUILTIN_REWARDS_SINK);
+            }
+        }
     }
 
     private void onReward(Record<byte[], byte[]> rec, Origin origin, long nowMs) {

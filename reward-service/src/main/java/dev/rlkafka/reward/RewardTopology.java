@@ -13,9 +13,9 @@ import org.apache.kafka.streams.state.Stores;
  * {@code TopologyTestDriver} tests drive.
  *
  * <pre>
- * rl.rollouts ─► rollouts-source ─┬─► score-builtin ─► builtin-rewards-sink ─► rl.rewards   (when builtInScorers)
- *                                 └─► assemble-groups ◄── rewards-source ◄── rl.rewards
+ * rl.rollouts ─► rollouts-source ─► assemble-groups ◄── rewards-source ◄── rl.rewards
  *                                        │ stores pending-groups, closed-groups
+ *                                        ├─► builtin-rewards-sink ─► rl.rewards   (when builtInScorers)
  *                                        ├─► scored-groups-sink ─► rl.scored-groups
  *                                        ├─► dead-letters-sink  ─► rl.dead-letters
  *                                        └─► metrics-sink       ─► rl.metrics
@@ -27,7 +27,6 @@ import org.apache.kafka.streams.state.Stores;
 public final class RewardTopology {
     public static final String ROLLOUTS_SOURCE = "rollouts-source";
     public static final String REWARDS_SOURCE = "rewards-source";
-    public static final String SCORE_BUILTIN = "score-builtin";
     public static final String BUILTIN_REWARDS_SINK = "builtin-rewards-sink";
     public static final String ASSEMBLE_GROUPS = "assemble-groups";
     public static final String SCORED_GROUPS_SINK = "scored-groups-sink";
@@ -50,15 +49,14 @@ public final class RewardTopology {
         Topology topology = new Topology();
         topology.addSource(ROLLOUTS_SOURCE, bytes, bytes, topics.rollouts());
         topology.addSource(REWARDS_SOURCE, bytes, bytes, topics.rewards());
-        if (config.builtInScorers()) {
-            topology.addProcessor(SCORE_BUILTIN, () -> new BuiltInScoring(config.serviceId()), ROLLOUTS_SOURCE);
-            topology.addSink(BUILTIN_REWARDS_SINK, topics.rewards(), keys, RlSerdes.reward().serializer(), SCORE_BUILTIN);
-        }
         topology.addProcessor(ASSEMBLE_GROUPS, () -> new GroupAssembler(config), ROLLOUTS_SOURCE, REWARDS_SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(PENDING_GROUPS), Serdes.String(), pendingGroupSerde()), ASSEMBLE_GROUPS);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(CLOSED_GROUPS), Serdes.String(), closedGroupSerde()), ASSEMBLE_GROUPS);
+        if (config.builtInScorers()) {
+            topology.addSink(BUILTIN_REWARDS_SINK, topics.rewards(), keys, RlSerdes.reward().serializer(), ASSEMBLE_GROUPS);
+        }
         topology.addSink(SCORED_GROUPS_SINK, topics.scoredGroups(), keys, RlSerdes.scoredGroup().serializer(), ASSEMBLE_GROUPS);
         topology.addSink(DEAD_LETTERS_SINK, topics.deadLetters(), keys, RlSerdes.deadLetter().serializer(), ASSEMBLE_GROUPS);
         topology.addSink(METRICS_SINK, topics.metrics(), keys, RlSerdes.metric().serializer(), ASSEMBLE_GROUPS);

@@ -6,11 +6,6 @@ import dev.rlkafka.policy.task.TaskPrompt;
 import dev.rlkafka.policy.task.Tasks;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
-import dev.rlkafka.schemas.serde.RecordCodec;
-import dev.rlkafka.schemas.serde.RecordDecodingException;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,42 +16,26 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The built-in scorers as an in-process external scorer: reads a rollout, writes one {@link Reward} per
- * built-in scorer of the rollout's task to {@code rl.rewards}, so every score of a run is on one audited
- * topic and reaches {@link GroupAssembler} the way any other scorer's does.
+ * The built-in scorers as an in-process external scorer: for an accepted rollout, one {@link Reward} per
+ * built-in scorer of the rollout's task, which the service writes to {@code rl.rewards}, so every score
+ * of a run is on one audited topic and comes back the way any other scorer's does. Not thread-safe (one
+ * per stream task).
  */
-final class BuiltInScoring implements Processor<byte[], byte[], String, Reward> {
-    private static final Logger log = LoggerFactory.getLogger(BuiltInScoring.class);
-    private static final RecordCodec<Rollout> ROLLOUTS = RecordCodec.of(Rollout.class);
+final class BuiltInScorers {
+    private static final Logger log = LoggerFactory.getLogger(BuiltInScorers.class);
 
     private final String serviceId;
     /** Task name → its task, or empty when no built-in task has that name (warned once). */
     private final Map<String, Optional<Task>> tasks = new HashMap<>();
-    private ProcessorContext<String, Reward> context;
 
-    BuiltInScoring(String serviceId) {
+    BuiltInScorers(String serviceId) {
         this.serviceId = serviceId;
     }
 
-    @Override
-    public void init(ProcessorContext<String, Reward> context) {
-        this.context = context;
-    }
-
-    @Override
-    public void process(Record<byte[], byte[]> rec) {
-        Rollout rollout;
-        try {
-            Origin origin = GroupAssembler.origin(context, rec);
-            rollout = ROLLOUTS.decode(origin.topic(), origin.partition(), origin.offset(), rec.value());
-        } catch (RecordDecodingException e) {
-            return;  // assemble-groups dead-letters the same record; one dead letter per bad record
-        }
+    /** The built-in rewards of {@code rollout}; none when its task has no built-in scorers. */
+    List<Reward> score(Rollout rollout, long nowMs) {
         Optional<Task> task = tasks.computeIfAbsent(rollout.getTask(), this::lookUp);
-        if (task.isEmpty()) return;
-        for (Reward reward : score(task.get(), rollout, serviceId, context.currentSystemTimeMs())) {
-            context.forward(new Record<>(rollout.getGroupId(), reward, rec.timestamp()));
-        }
+        return task.isEmpty() ? List.of() : score(task.get(), rollout, serviceId, nowMs);
     }
 
     /** One reward per built-in scorer of {@code task}; none when the rollout is not a valid prompt of it. */
