@@ -1,0 +1,141 @@
+package dev.rlkafka.reward;
+
+import dev.rlkafka.kafka.KafkaExtension;
+import dev.rlkafka.kafka.TestKafka;
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TopicAdmin;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.avro.DeadLetter;
+import dev.rlkafka.schemas.avro.ScoredGroup;
+import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+import static dev.rlkafka.reward.Fixtures.rollout;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** {@link RewardService} on a real broker: exactly-once Streams, built-in scorers, dead letters. */
+@ExtendWith(KafkaExtension.class)
+class RewardServiceKafkaTest {
+    private static final Duration DEADLINE = Duration.ofSeconds(45);
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void scoresGroupsOfArithmeticRolloutsAndDeadLettersGarbageWithoutStopping(TestKafka kafka) throws Exception {
+        Topics topics = Topics.withPrefix("reward-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(kafka.bootstrapServers(), topics, 2, (short) 1);
+        RewardConfig config = RewardConfig.defaults(kafka.bootstrapServers()).withTopics(topics).withStateDir(stateDir)
+                .withReplicationFactor(1).withIntervals(Duration.ofMillis(200), Duration.ofSeconds(1));
+
+        // completions of "12+30=": exact-answer·1.0 + format·0.1 → "42" 1.1, "41" 0.1, " 42" 1.0, "x" 0
+        Map<String, List<String>> completions = new TreeMap<>(Map.of(
+                "g0", List.of("42", "41", "42", "x"),
+                "g1", List.of("x", "x", " 42", "41"),
+                "g2", List.of("42", "42", "42", "42")));
+        Map<String, List<Double>> expected = Map.of(
+                "g0", List.of(1.1, 0.1, 1.1, 0.0),
+                "g1", List.of(0.0, 0.0, 1.0, 0.1),
+                "g2", List.of(1.1, 1.1, 1.1, 1.1));
+        byte[] garbage = "definitely not avro".getBytes(StandardCharsets.UTF_8);
+
+        try (RewardService service = new RewardService(config).start();
+             var producer = new KafkaProducer<String, byte[]>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                     ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer())) {
+            for (var group : completions.entrySet()) {
+                if (group.getKey().equals("g1")) {
+                    // garbage on g1's rewards partition, ahead of g1's built-in rewards: g1 still completes
+                    producer.send(new ProducerRecord<>(topics.rewards(), "g1", garbage)).get();
+                }
+                List<String> texts = group.getValue();
+                for (int i = 0; i < texts.size(); i++) {
+                    var value = RlSerdes.rollout().serializer().serialize(topics.rollouts(),
+                            rollout(group.getKey(), i, texts.size(), texts.get(i)));
+                    producer.send(new ProducerRecord<>(topics.rollouts(), group.getKey(), value));
+                }
+            }
+            producer.flush();
+
+            List<ConsumerRecord<String, byte[]>> scored = consume(kafka, topics.scoredGroups(), got -> got.size() >= 3);
+            Map<String, ScoredGroup> byGroup = new TreeMap<>();
+            for (var rec : scored) {
+                ScoredGroup group = RlSerdes.scoredGroup().codec().decode(rec);
+                assertEquals(rec.key(), group.getGroupId());
+                if (byGroup.put(group.getGroupId(), group) != null) fail("group " + rec.key() + " emitted twice");
+            }
+            assertEquals(completions.keySet(), byGroup.keySet());
+            for (var e : byGroup.entrySet()) {
+                List<Double> rewards = e.getValue().getRewards().stream().map(r -> Math.round(r * 1e9) / 1e9).toList();
+                assertEquals(expected.get(e.getKey()), rewards, "rewards of " + e.getKey());
+            }
+            assertEquals(List.of(0.0, 0.0, 0.0, 0.0), byGroup.get("g2").getAdvantages(), "all equal: nothing to learn");
+            assertTrue(byGroup.get("g0").getAdvantages().get(0) > 0 && byGroup.get("g0").getAdvantages().get(3) < 0);
+
+            List<ConsumerRecord<String, byte[]>> letters = consume(kafka, topics.deadLetters(), got -> !got.isEmpty());
+            DeadLetter letter = RlSerdes.deadLetter().codec().decode(letters.get(0));
+            assertEquals(DeadLetters.UNDECODABLE, letter.getErrorType(), letter.getReason());
+            assertEquals(topics.rewards(), letter.getSourceTopic());
+            assertArrayEquals(garbage, bytes(letter.getOriginalBytes()));
+            assertEquals(config.serviceId(), letters.get(0).key());
+            assertEquals(1, letters.size(), "only the garbage is dead-lettered");
+            assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, service.state());
+        }
+    }
+
+    /** Reads {@code topic} from the start (committed records only) until {@code done} holds or the deadline passes. */
+    private static List<ConsumerRecord<String, byte[]>> consume(TestKafka kafka, String topic,
+                                                               Predicate<List<ConsumerRecord<String, byte[]>>> done) {
+        List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<String, byte[]>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            while (!done.test(got)) {
+                if (System.nanoTime() > deadline) {
+                    fail("after " + DEADLINE + " on " + topic + " saw " + got.size() + " records with keys "
+                            + got.stream().map(ConsumerRecord::key).toList());
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(got::add);
+            }
+            // a little longer, so a duplicate would be seen
+            consumer.poll(Duration.ofMillis(500)).forEach(got::add);
+        }
+        return got;
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
+    }
+}
