@@ -236,9 +236,4 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
                 () -> new IllegalStateException("no record metadata while processing a source record"));
         return new Origin(meta.topic(), meta.partition(), meta.offset(), rec.key(), rec.value());
     }
-
-    /** For tests: the counters of this task. */
-    RewardCounters counters() {
-        return counters;
-    }
 }
