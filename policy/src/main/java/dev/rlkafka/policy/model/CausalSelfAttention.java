@@ -29,10 +29,10 @@ final class CausalSelfAttention extends AbstractBlock {
      * @param cache past keys/values, or null to attend within x only (then Tk = T)
      * @return (B, T, C)
      */
-    NDArray forward(ParameterStore ps, NDArray x, NDArray mask, KvCache cache, int layer) {
+    NDArray forward(NDArray x, NDArray mask, KvCache cache, int layer) {
         long b = x.getShape().get(0), t = x.getShape().get(1);
         int c = config.width(), h = config.heads(), hs = config.headSize();
-        NDList qkvSplit = qkv.forward(ps, new NDList(x), false).singletonOrThrow().split(3, 2);   // (B, T, 3C) -> 3 × (B, T, C)
+        NDList qkvSplit = Layers.linear(qkv, x).split(3, 2);   // (B, T, 3C) -> 3 × (B, T, C)
         NDArray q = heads(qkvSplit.get(0), b, t, h, hs);   // (B, H, T, hs)
         NDArray k = heads(qkvSplit.get(1), b, t, h, hs);
         NDArray v = heads(qkvSplit.get(2), b, t, h, hs);
@@ -45,7 +45,7 @@ final class CausalSelfAttention extends AbstractBlock {
         NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hs)).add(mask);   // (B, H, T, Tk)
         NDArray y = att.softmax(-1).matMul(v);                                              // (B, H, T, hs)
         y = y.transpose(0, 2, 1, 3).reshape(b, t, c);                                       // (B, T, C)
-        return proj.forward(ps, new NDList(y), false).singletonOrThrow();
+        return Layers.linear(proj, y);
     }
 
     private static NDArray heads(NDArray x, long b, long t, int h, int hs) {
@@ -55,7 +55,7 @@ final class CausalSelfAttention extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
-        return new NDList(forward(ps, x, Gpt.causalMask(x.getManager(), x.getShape().get(1)), null, 0));
+        return new NDList(forward(x, Gpt.causalMask(x.getManager(), x.getShape().get(1)), null, 0));
     }
 
     @Override

@@ -54,16 +54,15 @@ public final class Gpt extends AbstractBlock {
      * @param cache     keys/values of earlier positions, appended to; null to attend within this call only
      * @return logits (B, T, V)
      */
-    public NDArray forward(ParameterStore ps, NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
-        NDArray x = embed(tokens, ps.getValue(wte, tokens.getDevice(), false))
-                .add(embed(positions, ps.getValue(wpe, tokens.getDevice(), false)));           // (B, T, C)
+    public NDArray forward(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
+        NDArray x = embed(tokens, wte.getArray()).add(embed(positions, wpe.getArray()));   // (B, T, C)
         for (int layer = 0; layer < blocks.length; layer++) {
-            x = blocks[layer].forward(ps, x, mask, cache, layer);
+            x = blocks[layer].forward(x, mask, cache, layer);
         }
-        x = TransformerBlock.norm(ps, lnF, x);
+        x = Layers.norm(lnF, x);
         // x·wteᵀ as linear(x, wte): an op attaches its result to its first operand's manager, and
         // wte.transpose() would attach one array per call to the policy's own manager (a leak)
-        return Linear.linear(x, ps.getValue(wte, tokens.getDevice(), false)).singletonOrThrow();   // (B, T, V)
+        return Linear.linear(x, wte.getArray()).singletonOrThrow();   // (B, T, V)
     }
 
     private static NDArray embed(NDArray ids, NDArray table) {
@@ -112,7 +111,7 @@ public final class Gpt extends AbstractBlock {
         NDArray tokens = inputs.get(0);
         long t = tokens.getShape().get(1);
         NDArray positions = tokens.getManager().arange(0, Math.toIntExact(t), 1, DataType.INT64).reshape(1, t).broadcast(tokens.getShape());
-        return new NDList(forward(ps, tokens, positions, causalMask(tokens.getManager(), t), null));
+        return new NDList(forward(tokens, positions, causalMask(tokens.getManager(), t), null));
     }
 
     @Override

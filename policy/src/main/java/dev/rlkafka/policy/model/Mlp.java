@@ -25,14 +25,14 @@ final class Mlp extends AbstractBlock {
     }
 
     /** (B, T, C) -> (B, T, C) */
-    NDArray forward(ParameterStore ps, NDArray x) {
-        NDArray hidden = Activation.gelu(up.forward(ps, new NDList(x), false).singletonOrThrow());   // (B, T, 4C)
-        return down.forward(ps, new NDList(hidden), false).singletonOrThrow();
+    NDArray forward(NDArray x) {
+        NDArray hidden = Activation.gelu(Layers.linear(up, x));   // (B, T, 4C)
+        return Layers.linear(down, hidden);
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(forward(ps, inputs.singletonOrThrow()));
+        return new NDList(forward(inputs.singletonOrThrow()));
     }
 
     @Override

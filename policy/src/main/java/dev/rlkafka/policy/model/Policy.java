@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
 import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -31,14 +30,12 @@ public final class Policy implements AutoCloseable {
     private final ModelConfig config;
     private final NDManager manager;
     private final Gpt gpt;
-    private final ParameterStore parameterStore;
     private final Map<String, Parameter> parameters;
 
     private Policy(ModelConfig config, NDManager manager, Gpt gpt) {
         this.config = config;
         this.manager = manager;
         this.gpt = gpt;
-        this.parameterStore = new ParameterStore(manager, false);
         this.parameters = Collections.unmodifiableMap(gpt.namedParameters());
     }
 
@@ -93,12 +90,12 @@ public final class Policy implements AutoCloseable {
         }
         NDManager m = tokens.getManager();
         NDArray positions = m.arange(0, Math.toIntExact(t), 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t).broadcast(new Shape(b, t));
-        return gpt.forward(parameterStore, tokens, positions, Gpt.causalMask(m, t), null);
+        return gpt.forward(tokens, positions, Gpt.causalMask(m, t), null);
     }
 
     /** The full forward (see {@link Gpt#forward}), for the sampler's left-padded, cached steps. */
     public NDArray forward(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
-        return gpt.forward(parameterStore, tokens, positions, mask, cache);
+        return gpt.forward(tokens, positions, mask, cache);
     }
 
     /** Parameters by stable name, in a fixed order (codec, optimiser, checkpoints rely on both). */

@@ -28,19 +28,15 @@ final class TransformerBlock extends AbstractBlock {
     }
 
     /** (B, T, C) -> (B, T, C); mask and cache as in {@link CausalSelfAttention#forward}. */
-    NDArray forward(ParameterStore ps, NDArray x, NDArray mask, KvCache cache, int layer) {
-        x = x.add(attn.forward(ps, norm(ps, ln1, x), mask, cache, layer));
-        return x.add(mlp.forward(ps, norm(ps, ln2, x)));
-    }
-
-    static NDArray norm(ParameterStore ps, LayerNorm ln, NDArray x) {
-        return ln.forward(ps, new NDList(x), false).singletonOrThrow();
+    NDArray forward(NDArray x, NDArray mask, KvCache cache, int layer) {
+        x = x.add(attn.forward(Layers.norm(ln1, x), mask, cache, layer));
+        return x.add(mlp.forward(Layers.norm(ln2, x)));
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
-        return new NDList(forward(ps, x, Gpt.causalMask(x.getManager(), x.getShape().get(1)), null, 0));
+        return new NDList(forward(x, Gpt.causalMask(x.getManager(), x.getShape().get(1)), null, 0));
     }
 
     @Override
