@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 BrokerCommand.class,
                 TopicsCommand.class,
                 SchemasCommand.class,
+                SftCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Run 'rlkafka COMMAND --help' for a command's options."})
 public final class Main implements Runnable {

@@ -1,0 +1,82 @@
+package dev.rlkafka.cli;
+
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.optim.AdamWConfig;
+import dev.rlkafka.policy.task.Task;
+import dev.rlkafka.policy.task.Tasks;
+import dev.rlkafka.policy.train.SftConfig;
+import dev.rlkafka.policy.train.SftTrainer;
+import dev.rlkafka.policy.weights.Checkpoint;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Supervised fine-tuning on a task's demonstrations; writes the SFT checkpoint (also the RL reference). */
+@Command(name = "sft", mixinStandardHelpOptions = true,
+        description = "Train a fresh policy on a task's demonstrations with the next-token loss (prompt tokens "
+                + "masked) and write the checkpoint. The SFT checkpoint is the starting policy and the frozen "
+                + "KL reference of RL. The default task's demonstrations are wrong on purpose half of the time, "
+                + "so RL has room to improve on it.")
+final class SftCommand implements Callable<Integer> {
+    @Mixin ModelOptions model;
+
+    @Option(names = "--task", defaultValue = Tasks.DEFAULT,
+            description = "Task to train on: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+            completionCandidates = TaskNames.class)
+    String task;
+
+    @Option(names = "--steps", defaultValue = "" + SftConfig.DEFAULT_STEPS,
+            description = "Optimiser steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch-size", defaultValue = "" + SftConfig.DEFAULT_BATCH_SIZE,
+            description = "Demonstrations per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--lr", defaultValue = "" + SftConfig.DEFAULT_LR,
+            description = "Peak learning rate of AdamW, warm-up then cosine decay (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and data (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = {"-o", "--out"}, defaultValue = "runs/sft/sft.ckpt",
+            description = "Checkpoint file to write (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Task chosen = Tasks.byName(task);
+        SftConfig config = new SftConfig(steps, batchSize, AdamWConfig.DEFAULT.withLr(lr),
+                Math.min(SftConfig.DEFAULT.warmupSteps(), steps), SftConfig.DEFAULT.maxGradNorm(), seed);
+        try (Policy policy = Policy.create(model.modelConfig(), model.device(), seed)) {
+            Policy.setIntraOpThreads(2);
+            SftTrainer.Result result = train(policy, chosen, config);
+            Path dir = out.toAbsolutePath().getParent();
+            if (dir != null) Files.createDirectories(dir);
+            Checkpoint.of(policy, result.steps(), Map.of(), Map.of("task", chosen.name(), "kind", "sft"))
+                    .write(out);
+            System.out.printf("SFT on '%s': %d steps, final loss %.4f, %.0f tokens/s, %.1f s%n",
+                    chosen.name(), result.steps(), result.finalLoss(), result.tokensPerSecond(), result.elapsedMs() / 1000.0);
+            System.out.println("checkpoint: " + out);
+            System.out.println("next: ./rlkafka eval --checkpoint " + out + " --task " + chosen.name());
+        }
+        return 0;
+    }
+
+    /** Runs SFT with a progress bar on stderr (loss and tokens/s in its message). */
+    static SftTrainer.Result train(Policy policy, Task task, SftConfig config) {
+        try (ProgressBar bar = Progress.bar("SFT " + task.name(), config.steps())) {
+            return SftTrainer.train(policy, task, config, (step, total, loss, tokensPerSecond) -> {
+                bar.stepTo(step);
+                bar.setExtraMessage(String.format(" loss %.3f  %.0f tok/s", loss, tokensPerSecond));
+            });
+        }
+    }
+}
