@@ -1,0 +1,43 @@
+package dev.rlkafka.trainer;
+
+/**
+ * What one optimiser step did.
+ *
+ * @param step                steps taken in total, this one included
+ * @param policyVersion       the trainer's policy version after the step
+ * @param versionAdvanced     this step completed a version (every K steps): it is to be checkpointed and published
+ * @param groups              groups trained on in this step
+ * @param droppedStale        groups dropped as stale since the previous step
+ * @param rewardMean          mean final reward over the step's rollouts
+ * @param accuracy            fraction of rollouts with an {@value #EXACT_ANSWER} score >= 1, over the rollouts that have one;
+ *                            NaN when none has
+ * @param kl                  mean k3 KL to the reference over completion tokens
+ * @param loss                the GRPO loss
+ * @param clipFraction        fraction of tokens whose ratio was clipped
+ * @param stalenessHistogram  count of the step's groups by staleness 0..maxStaleness
+ * @param tokens              completion tokens trained on
+ * @param tokensPerSecond     completion tokens per second of the update
+ */
+public record StepResult(long step, long policyVersion, boolean versionAdvanced, int groups, long droppedStale,
+                         double rewardMean, double accuracy, double kl, double loss, double clipFraction,
+                         long[] stalenessHistogram, long tokens, double tokensPerSecond) {
+
+    /** The built-in scorer whose score counts for accuracy. */
+    public static final String EXACT_ANSWER = "exact-answer";
+
+    public StepResult {
+        stalenessHistogram = stalenessHistogram.clone();
+    }
+
+    @Override
+    public long[] stalenessHistogram() {
+        return stalenessHistogram.clone();
+    }
+
+    /** One line for a log or a console: step, version, reward, accuracy, KL, staleness histogram, throughput. */
+    public String summary() {
+        return "step %d v%d reward %.3f acc %s kl %.4f loss %.4f groups %d dropped %d staleness %s %.0f tok/s".formatted(
+                step, policyVersion, rewardMean, Double.isNaN(accuracy) ? "-" : "%.3f".formatted(accuracy), kl, loss,
+                groups, droppedStale, java.util.Arrays.toString(stalenessHistogram), tokensPerSecond);
+    }
+}

@@ -1,0 +1,497 @@
+package dev.rlkafka.trainer;
+
+import ai.djl.Device;
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.policy.weights.WeightCodec;
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TopicSpec;
+import dev.rlkafka.schemas.WeightChunks;
+import dev.rlkafka.schemas.avro.DeadLetter;
+import dev.rlkafka.schemas.avro.Metric;
+import dev.rlkafka.schemas.avro.ScoredGroup;
+import dev.rlkafka.schemas.avro.WeightChunk;
+import dev.rlkafka.schemas.serde.RecordDecodingException;
+import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Runs a {@link Trainer} on Kafka: consumes {@code rl.scored-groups}, trains, checkpoints, and publishes policy
+ * versions to {@code rl.policy-weights}; metrics to {@code rl.metrics}, bad groups to {@code rl.dead-letters}.
+ *
+ * <p><b>Exactly once across crashes.</b> The consumed offsets live in the checkpoint, next to the weights,
+ * optimiser state and audit they produced (manual assignment, no consumer-group commits). A checkpoint is written
+ * atomically right before each version is published, so a version number never names two different weights:
+ * work after the last checkpoint is lost in a crash, and its groups are re-read and trained again, once.
+ * Outputs that are not state (dead letters, metrics) may repeat for those re-read groups: at least once.
+ *
+ * <p>{@code new TrainerService(config).onStep(listener).start()}; {@link #close()} stops it.
+ */
+public final class TrainerService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
+    /** Checkpoint metadata key prefix of the next offset to read per scored-groups partition: {@code offset.<partition>}. */
+    public static final String OFFSET_KEY_PREFIX = "offset.";
+    public static final String METRIC_KIND = "trainer.step";
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration SCAN_TIMEOUT = Duration.ofSeconds(60);
+
+    private final TrainerConfig config;
+    private volatile Consumer<StepResult> listener = result -> { };
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean running;
+    private volatile Throwable failure;
+    private volatile long policyVersion = -1;
+    private volatile long step = -1;
+
+    private Policy reference;
+    private Policy policy;
+    private Trainer trainer;
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private KafkaProducer<String, byte[]> producer;
+    private Thread loop;
+    /** Per partition, the offset after the last record folded into the trainer's state: what a checkpoint stores. */
+    private final Map<TopicPartition, Long> handled = new HashMap<>();
+    private Map<TopicPartition, Long> checkpointed = Map.of();
+    /** With stopAtEnd: the end offsets (read_committed: last stable offsets) when the trainer started. */
+    private Map<TopicPartition, Long> endAtStart = Map.of();
+
+    public TrainerService(TrainerConfig config) {
+        this.config = config;
+    }
+
+    /** Called on the loop thread after every step (e.g. the CLI's live line); must not block for long. */
+    public TrainerService onStep(Consumer<StepResult> listener) {
+        this.listener = listener == null ? result -> { } : listener;
+        return this;
+    }
+
+    /** The consumer settings: manual assignment, no commits (offsets live in the checkpoint), committed input only. */
+    public static Properties consumerProperties(TrainerConfig config) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.trainerId() + "-scored-groups");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // scored groups are written in the reward-service's transactions: never train on an aborted one
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
+        // a scored group can be up to 16 MiB (TopicSpec); the fetch limits must let one through whole
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 20 * 1024 * 1024);
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.batchGroups(), 50));
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return props;
+    }
+
+    /** The producer settings: transactional (a version's chunks appear all at once), large requests for weights. */
+    public static Properties producerProperties(TrainerConfig config) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, config.trainerId());
+        // the same id after a restart fences the old process and aborts its open transaction
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        // TopicSpec: producers must raise max.request.size to the largest record they send (a dead letter
+        // carries a whole scored group, a weight chunk is up to 8 MiB)
+        int largest = TopicSpec.forRun(config.topics(), 1).stream().mapToInt(TopicSpec::maxMessageBytes).max().orElseThrow();
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, largest);
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(64L * 1024 * 1024, 2L * largest));
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return props;
+    }
+
+    /**
+     * Loads the checkpoint (or the reference at version 0), publishes the current version if the weights topic
+     * lacks it, seeks to the checkpoint's offsets and starts the loop thread.
+     *
+     * @throws IOException           when a checkpoint cannot be read
+     * @throws IllegalStateException when the weights topic holds a version this checkpoint did not publish
+     *                               (another run's checkpoint directory)
+     */
+    public TrainerService start() throws IOException {
+        if (loop != null) throw new IllegalStateException("trainer already started");
+        log.info("starting trainer: {}", config);
+        try {
+            open();
+        } catch (IOException | RuntimeException e) {
+            closeResources();
+            throw e;
+        }
+        running = true;
+        loop = new Thread(this::run, "trainer-" + config.trainerId());
+        loop.start();
+        return this;
+    }
+
+    private void open() throws IOException {
+        Policy.setIntraOpThreads(config.intraOpThreads());
+        Device device = Device.fromName(config.device());
+        if (!Files.isRegularFile(config.referencePath())) {
+            throw new IllegalArgumentException("reference checkpoint " + config.referencePath() + " (referencePath) does not exist");
+        }
+        byte[] referenceWeights = Checkpoint.read(config.referencePath()).weights();
+        reference = WeightCodec.decode(referenceWeights, device);
+
+        Checkpoint checkpoint = Files.exists(config.checkpointPath()) ? Checkpoint.read(config.checkpointPath()) : null;
+        TrainerState state;
+        byte[] versionWeights;
+        if (checkpoint == null) {
+            state = TrainerState.INITIAL;
+            versionWeights = referenceWeights;
+            log.info("no checkpoint at {}: starting from the reference {} as version 0", config.checkpointPath(), config.referencePath());
+        } else {
+            state = TrainerState.fromMetadata(checkpoint.metadata(), config.checkpointPath().toString());
+            versionWeights = checkpoint.weights();
+            log.info("resuming from {}: step {}, version {}, trained {} groups, dropped {}", config.checkpointPath(), state.step(),
+                    state.policyVersion(), state.trained().count(), state.dropped().count());
+        }
+        policy = WeightCodec.decode(versionWeights, device);
+        trainer = new Trainer(config, policy, reference, state);
+        if (checkpoint != null) trainer.loadOptimizerState(checkpoint.optimizerState());
+        policyVersion = state.policyVersion();
+        step = state.step();
+
+        producer = new KafkaProducer<>(producerProperties(config));
+        producer.initTransactions();   // before the scan: aborts a killed predecessor's open transaction
+        publishIfMissing(state, versionWeights);
+
+        consumer = new KafkaConsumer<>(consumerProperties(config));
+        String topic = config.topics().scoredGroups();
+        List<TopicPartition> partitions = partitions(consumer, topic);
+        consumer.assign(partitions);
+        for (TopicPartition tp : partitions) {
+            String stored = checkpoint == null ? null : checkpoint.metadata().get(OFFSET_KEY_PREFIX + tp.partition());
+            if (stored == null) consumer.seekToBeginning(List.of(tp));
+            else consumer.seek(tp, Long.parseLong(stored));
+            handled.put(tp, consumer.position(tp));
+        }
+        checkpointed = Map.copyOf(handled);
+        if (config.stopAtEnd()) endAtStart = consumer.endOffsets(partitions);
+        log.info("trainer at step {} version {} reading {} from {}", state.step(), state.policyVersion(), topic, handled);
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        List<PartitionInfo> infos = consumer.partitionsFor(topic);
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " does not exist; create the run's topics first (rlkafka topics create)");
+        }
+        return infos.stream().map(p -> new TopicPartition(topic, p.partition())).sorted((a, b) -> a.partition() - b.partition()).toList();
+    }
+
+    /**
+     * Publishes the checkpoint's version unless the weights topic already holds it complete. After a crash
+     * between checkpoint and publish the version is missing; after one after the publish it is there and is
+     * not sent twice.
+     */
+    private void publishIfMissing(TrainerState state, byte[] weights) {
+        Map<Long, String> published = completeVersions();
+        String sha256 = WeightChunks.sha256Hex(weights);
+        long latest = published.keySet().stream().mapToLong(Long::longValue).max().orElse(-1);
+        // a checkpoint is written before its version is published, so the topic can never be ahead of it
+        if (latest > state.policyVersion()) {
+            throw new IllegalStateException("%s holds version %d but checkpoint %s is at version %d: the checkpoint directory is not this run's (or was rolled back)"
+                    .formatted(config.topics().policyWeights(), latest, config.checkpointPath(), state.policyVersion()));
+        }
+        String existing = published.get(state.policyVersion());
+        if (existing == null) {
+            long ms = publish(state.policyVersion(), state.step(), weights);
+            log.info("published version {} (missing from {}) in {} ms", state.policyVersion(), config.topics().policyWeights(), ms);
+        } else if (!existing.equals(sha256)) {
+            throw new IllegalStateException("%s holds version %d with sha256 %s but checkpoint %s has %s for it"
+                    .formatted(config.topics().policyWeights(), state.policyVersion(), existing, config.checkpointPath(), sha256));
+        } else {
+            log.info("version {} is already on {}", state.policyVersion(), config.topics().policyWeights());
+        }
+    }
+
+    /** Versions whose every chunk is committed on the weights topic, with their sha256; reads it from the start. */
+    private Map<Long, String> completeVersions() {
+        Properties props = consumerProperties(config);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.trainerId() + "-weights-scan");
+        Map<Long, String> sha = new TreeMap<>();
+        Map<Long, BitSet> seen = new HashMap<>();
+        Map<Long, Integer> counts = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> scan = new KafkaConsumer<>(props)) {
+            List<TopicPartition> partitions = partitions(scan, config.topics().policyWeights());
+            scan.assign(partitions);
+            scan.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = scan.endOffsets(partitions);
+            long deadline = System.nanoTime() + SCAN_TIMEOUT.toNanos();
+            while (partitions.stream().anyMatch(tp -> scan.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("reading " + config.topics().policyWeights() + " to its end " + end + " took over " + SCAN_TIMEOUT);
+                }
+                for (ConsumerRecord<byte[], byte[]> rec : scan.poll(config.pollTimeout())) {
+                    WeightChunk chunk;
+                    try {
+                        chunk = RlSerdes.weightChunk().codec().decode(rec);
+                    } catch (RecordDecodingException e) {
+                        log.warn("skipping an undecodable record on the weights topic: {}", e.getMessage());
+                        continue;
+                    }
+                    long v = chunk.getVersion();
+                    sha.putIfAbsent(v, chunk.getSha256());
+                    counts.putIfAbsent(v, chunk.getChunkCount());
+                    seen.computeIfAbsent(v, k -> new BitSet()).set(chunk.getChunkIndex());
+                }
+            }
+        }
+        sha.keySet().removeIf(v -> seen.get(v).cardinality() < counts.get(v));
+        return sha;
+    }
+
+    private void run() {
+        try {
+            if (config.maxSteps() > 0 && trainer.steps() >= config.maxSteps()) {
+                log.info("already at step {} >= maxSteps {}", trainer.steps(), config.maxSteps());
+                return;
+            }
+            while (running) {
+                if (config.stopAtEnd() && reachedEnd()) {
+                    finish("consumed every scored group that was on the topic at start");
+                    return;
+                }
+                for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(config.pollTimeout())) {
+                    TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
+                    if (config.stopAtEnd() && rec.offset() >= endAtStart.get(tp)) continue;   // written after start
+                    handle(rec);
+                    handled.put(tp, rec.offset() + 1);
+                    if (trainer.batchReady()) {
+                        runStep();
+                        if (config.maxSteps() > 0 && trainer.steps() >= config.maxSteps()) {
+                            finish("reached maxSteps " + config.maxSteps());
+                            return;
+                        }
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) failure = e;   // a wakeup not from close() is a bug
+        } catch (Throwable e) {
+            failure = e;
+            log.error("trainer stopped on an error at step {} version {}", step, policyVersion, e);
+        } finally {
+            running = false;
+            stopped.countDown();
+        }
+    }
+
+    private boolean reachedEnd() {
+        // position, not handled: with transactional input a commit marker sits after the last record
+        return endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+    }
+
+    /** Decodes and offers one record; anything unusable goes to the dead-letter topic and the loop goes on. */
+    private void handle(ConsumerRecord<byte[], byte[]> rec) {
+        String where = rec.topic() + "-" + rec.partition() + "@" + rec.offset();
+        ScoredGroup group;
+        try {
+            group = RlSerdes.scoredGroup().codec().decode(rec);
+        } catch (RecordDecodingException e) {
+            log.warn("dead-lettering an undecodable scored group: {}", e.getMessage());
+            deadLetter(DeadLetters.undecodable(rec, e, config.trainerId()));
+            trainer.recordDeadLetter(where);
+            return;
+        }
+        try {
+            if (trainer.offer(group) == Trainer.Offer.DROPPED_STALE) {
+                log.debug("dropped stale group {} ({})", group.getGroupId(), where);
+            }
+        } catch (InvalidGroupException e) {
+            String reason = e.getMessage() + " (" + where + ")";
+            log.warn("dead-lettering group {}: {}", group.getGroupId(), reason);
+            deadLetter(DeadLetters.builder(rec).errorType(e.errorType()).reason(reason).serviceId(config.trainerId()).build());
+            trainer.recordDeadLetter(group.getGroupId());
+        }
+    }
+
+    private void runStep() throws IOException {
+        StepResult result = trainer.step();
+        Long publishMs = result.versionAdvanced() ? checkpointAndPublish() : null;
+        afterStep(result, publishMs);
+    }
+
+    private void afterStep(StepResult result, Long publishMs) {
+        step = result.step();
+        policyVersion = trainer.policyVersion();
+        sendMetric(result, publishMs);
+        log.info("{}{}", result.summary(), publishMs == null ? "" : " published in " + publishMs + " ms");
+        listener.accept(result);
+    }
+
+    /** Stops cleanly: trains a last smaller batch, and checkpoints and publishes whatever is not yet. */
+    private void finish(String why) throws IOException {
+        if (trainer.pendingGroups() > 0) runStep();
+        if (trainer.advanceVersion()) {
+            long ms = checkpointAndPublish();
+            policyVersion = trainer.policyVersion();
+            log.info("published version {} at stop in {} ms", trainer.policyVersion(), ms);
+        } else if (!handled.equals(checkpointed)) {
+            // only drops or dead letters since the last version: the weights are still that version's
+            writeCheckpoint(WeightCodec.encode(policy));
+        }
+        log.info("trainer stopping: {}; step {} version {}", why, trainer.steps(), trainer.policyVersion());
+    }
+
+    /**
+     * Checkpoint first, then publish: a version is published only once its weights are durable, so a restart
+     * resumes from exactly the weights every published version number names (and publishes it if the crash
+     * came in between). The other order would let a crash publish version v and resume from v−1's checkpoint,
+     * later publishing different weights as v again.
+     *
+     * @return milliseconds from checkpoint start to the committed publish
+     */
+    private long checkpointAndPublish() throws IOException {
+        long start = System.nanoTime();
+        byte[] weights = WeightCodec.encode(policy);
+        TrainerState state = writeCheckpoint(weights);
+        publish(state.policyVersion(), state.step(), weights);
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private TrainerState writeCheckpoint(byte[] weights) throws IOException {
+        TrainerState state = trainer.state();
+        Map<String, String> metadata = new LinkedHashMap<>(state.toMetadata());
+        handled.forEach((tp, offset) -> metadata.put(OFFSET_KEY_PREFIX + tp.partition(), Long.toString(offset)));
+        new Checkpoint(state.step(), weights, trainer.optimizerState(), metadata).write(config.checkpointPath());
+        checkpointed = Map.copyOf(handled);
+        log.debug("checkpoint {} at step {} version {}", config.checkpointPath(), state.step(), state.policyVersion());
+        return state;
+    }
+
+    /** All chunks of a version in one transaction: read_committed generators see all of them or none. */
+    private long publish(long version, long atStep, byte[] weights) {
+        long start = System.nanoTime();
+        String topic = config.topics().policyWeights();
+        List<WeightChunk> chunks = WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now());
+        producer.beginTransaction();
+        for (WeightChunk chunk : chunks) {
+            producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
+        }
+        producer.commitTransaction();
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private void deadLetter(DeadLetter letter) {
+        String topic = config.topics().deadLetters();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, config.trainerId(), RlSerdes.deadLetter().codec().encode(topic, letter)));
+        producer.commitTransaction();
+    }
+
+    private void sendMetric(StepResult result, Long publishMs) {
+        Map<String, Double> values = new LinkedHashMap<>();
+        values.put("reward_mean", result.rewardMean());
+        if (!Double.isNaN(result.accuracy())) values.put("accuracy", result.accuracy());
+        values.put("kl", result.kl());
+        values.put("loss", result.loss());
+        values.put("clip_fraction", result.clipFraction());
+        values.put("groups", (double) result.groups());
+        values.put("dropped_stale", (double) result.droppedStale());
+        long[] histogram = result.stalenessHistogram();
+        for (int s = 0; s < histogram.length; s++) values.put("staleness_" + s, (double) histogram[s]);
+        values.put("tokens", (double) result.tokens());
+        values.put("tokens_per_s", result.tokensPerSecond());
+        values.put("lag", (double) lag());
+        if (publishMs != null) values.put("publish_ms", (double) publishMs);
+        Metric metric = Metric.newBuilder().setServiceId(config.trainerId()).setKind(METRIC_KIND).setStep(result.step())
+                .setPolicyVersion(result.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
+        String topic = config.topics().metrics();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, config.trainerId(), RlSerdes.metric().codec().encode(topic, metric)));
+        producer.commitTransaction();
+    }
+
+    /** Records on the scored-groups topic not yet read: Σ over partitions of end offset − position (last fetch's view). */
+    private long lag() {
+        long lag = 0;
+        for (TopicPartition tp : consumer.assignment()) lag += consumer.currentLag(tp).orElse(0);
+        return lag;
+    }
+
+    /** Waits until the loop has stopped (maxSteps, stopAtEnd, an error, or close). */
+    public boolean awaitStop(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The error that stopped the loop, if one did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** The latest policy version (published, or being published); -1 before {@link #start()}. */
+    public long policyVersion() {
+        return policyVersion;
+    }
+
+    /** Optimiser steps taken in total; -1 before {@link #start()}. */
+    public long step() {
+        return step;
+    }
+
+    public TrainerConfig config() {
+        return config;
+    }
+
+    /**
+     * Stops the loop after its current step and releases everything. Steps since the last checkpoint are not
+     * saved: a restart trains their groups again (see the class comment).
+     */
+    @Override
+    public void close() {
+        running = false;
+        Thread thread = loop;
+        if (thread != null && thread != Thread.currentThread()) {
+            if (consumer != null) consumer.wakeup();
+            try {
+                thread.join(CLOSE_TIMEOUT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) log.warn("trainer loop did not stop within {}", CLOSE_TIMEOUT);
+        }
+        closeResources();
+        log.info("trainer stopped at step {} version {}", step, policyVersion);
+    }
+
+    private synchronized void closeResources() {
+        if (consumer != null) { consumer.close(); consumer = null; }
+        if (producer != null) { producer.close(CLOSE_TIMEOUT); producer = null; }
+        if (trainer != null) { trainer.close(); trainer = null; }
+        if (policy != null) { policy.close(); policy = null; }
+        if (reference != null) { reference.close(); reference = null; }
+    }
+}
