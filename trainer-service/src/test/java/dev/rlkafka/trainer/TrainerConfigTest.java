@@ -1,0 +1,60 @@
+package dev.rlkafka.trainer;
+
+import dev.rlkafka.schemas.TopicSpec;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainerConfigTest {
+    private static final TrainerConfig DEFAULTS = TrainerConfig.defaults("localhost:9092", Path.of("ckpt"), Path.of("sft.ckpt"));
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        assertEquals(8, DEFAULTS.batchGroups());
+        assertEquals(1, DEFAULTS.stepsPerVersion());
+        assertEquals(2, DEFAULTS.maxStaleness());
+        assertEquals(1e-4, DEFAULTS.update().optimizer().lr());
+        assertEquals(TopicSpec.WEIGHT_CHUNK_BYTES, DEFAULTS.weightChunkBytes());
+        assertEquals(0, DEFAULTS.maxSteps());
+        assertFalse(DEFAULTS.stopAtEnd());
+        assertEquals(Path.of("ckpt", "trainer.ckpt"), DEFAULTS.checkpointPath());
+        assertEquals("rlkafka-trainer-trainer", DEFAULTS.transactionalId());
+    }
+
+    @Test
+    void badValuesAreRejectedNamingSettingAndValue() {
+        assertEquals("batchGroups must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> DEFAULTS.withBatching(0, 1, 2)).getMessage());
+        assertEquals("maxStaleness must be >= 0, got -3",
+                assertThrows(IllegalArgumentException.class, () -> DEFAULTS.withBatching(8, 1, -3)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DEFAULTS.withWeightChunkBytes(TopicSpec.WEIGHT_CHUNK_BYTES + 1))
+                .getMessage().startsWith("weightChunkBytes must be in [1, "));
+        assertEquals("checkpointDir is required", assertThrows(IllegalArgumentException.class,
+                () -> TrainerConfig.defaults("localhost:9092", null, Path.of("sft.ckpt"))).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DEFAULTS.withTrainerId("a b")).getMessage().contains("'a b'"));
+    }
+
+    @Test
+    void mainParsesItsOptionsAndNamesBadOnes() {
+        TrainerConfig config = TrainerMain.parse(new String[] {"--bootstrap", "b:1", "--checkpoint-dir", "d", "--reference", "r",
+                "--prefix", "run1.", "--batch-groups", "3", "--steps-per-version", "2", "--max-staleness", "5", "--lr", "0.001",
+                "--max-steps", "7", "--stop-at-end"});
+        assertEquals("run1.rl.scored-groups", config.topics().scoredGroups());
+        assertEquals(3, config.batchGroups());
+        assertEquals(2, config.stepsPerVersion());
+        assertEquals(5, config.maxStaleness());
+        assertEquals(0.001, config.update().optimizer().lr());
+        assertEquals(7, config.maxSteps());
+        assertTrue(config.stopAtEnd());
+        assertEquals("option --reference is required", assertThrows(IllegalArgumentException.class,
+                () -> TrainerMain.parse(new String[] {"--bootstrap", "b:1", "--checkpoint-dir", "d"})).getMessage());
+        assertEquals("option --batch-groups must be an integer, got 'x'", assertThrows(IllegalArgumentException.class,
+                () -> TrainerMain.parse(new String[] {"--bootstrap", "b", "--checkpoint-dir", "d", "--reference", "r", "--batch-groups", "x"}))
+                .getMessage());
+    }
+}

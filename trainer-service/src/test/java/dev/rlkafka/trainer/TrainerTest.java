@@ -1,0 +1,162 @@
+package dev.rlkafka.trainer;
+
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.tokenizer.ByteTokenizer;
+import dev.rlkafka.policy.train.RlSample;
+import dev.rlkafka.schemas.avro.ScoredGroup;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link Trainer} on hand-made groups and the tiny model; no broker. */
+class TrainerTest {
+    @TempDir
+    Path dir;
+
+    private Policy policy;
+    private Policy reference;
+    private final List<Trainer> trainers = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        policy = Fixtures.tinyPolicy(1);
+        reference = Fixtures.tinyPolicy(1);
+    }
+
+    @AfterEach
+    void tearDown() {
+        trainers.forEach(Trainer::close);
+        policy.close();
+        reference.close();
+    }
+
+    private Trainer trainer(int batchGroups, int stepsPerVersion, int maxStaleness, TrainerState state) {
+        Trainer trainer = new Trainer(Fixtures.config(dir).withBatching(batchGroups, stepsPerVersion, maxStaleness), policy, reference, state);
+        trainers.add(trainer);
+        return trainer;
+    }
+
+    private static TrainerState atVersion(long version) {
+        return new TrainerState(0, version, Audit.EMPTY, Audit.EMPTY, Audit.EMPTY);
+    }
+
+    @Test
+    void oneSamplePerRolloutWithItsTokensLogprobsAndTheGroupsAdvantage() throws Exception {
+        List<RlSample> samples = Trainer.samples(Fixtures.simpleGroup("g", 0), Fixtures.TINY, 0);
+        assertEquals(2, samples.size());
+        assertArrayEquals(ByteTokenizer.encodePrompt("1+1="), samples.get(0).promptTokens());
+        assertArrayEquals(new int[] {'2', ByteTokenizer.EOS}, samples.get(0).completionTokens());
+        assertArrayEquals(new float[] {-1.5f, -2f}, samples.get(0).behaviourLogprobs());
+        assertEquals(1.0, samples.get(0).advantage());
+        assertArrayEquals(new int[] {'3', '3', ByteTokenizer.EOS}, samples.get(1).completionTokens());
+        assertEquals(-1.0, samples.get(1).advantage());
+    }
+
+    @Test
+    void staleGroupsAreDroppedAndCountedFreshOnesKept() throws Exception {
+        Trainer trainer = trainer(4, 1, 1, atVersion(3));
+        assertEquals(Trainer.Offer.DROPPED_STALE, trainer.offer(Fixtures.simpleGroup("old", 1)));   // staleness 2 > 1
+        assertEquals(Trainer.Offer.ACCEPTED, trainer.offer(Fixtures.simpleGroup("ok", 2)));         // staleness 1
+        assertEquals(Trainer.Offer.ACCEPTED, trainer.offer(Fixtures.simpleGroup("fresh", 3)));      // staleness 0
+        assertEquals(Audit.of(List.of("old")), trainer.dropped());
+        StepResult result = trainer.step();
+        assertEquals(2, result.groups());
+        assertEquals(1, result.droppedStale());
+        assertArrayEquals(new long[] {1, 1}, result.stalenessHistogram(), "one group at staleness 0, one at 1");
+        assertEquals(Audit.of(List.of("ok", "fresh")), trainer.trained());
+    }
+
+    @Test
+    void versionAdvancesEveryKSteps() throws Exception {
+        Trainer trainer = trainer(1, 2, 2, TrainerState.INITIAL);
+        List<Boolean> advanced = new ArrayList<>();
+        List<Long> versions = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            trainer.offer(Fixtures.simpleGroup("g" + i, trainer.policyVersion()));
+            assertTrue(trainer.batchReady());
+            StepResult result = trainer.step();
+            advanced.add(result.versionAdvanced());
+            versions.add(result.policyVersion());
+        }
+        assertEquals(List.of(false, true, false, true), advanced);
+        assertEquals(List.of(0L, 1L, 1L, 2L), versions);
+        assertEquals(4, trainer.steps());
+    }
+
+    @Test
+    void stepReportsRewardAccuracyAndTrainsTheWeights() throws Exception {
+        Trainer trainer = trainer(2, 1, 2, TrainerState.INITIAL);
+        float[] before = policy.weightsSnapshot().get(policy.parameters().keySet().iterator().next());
+        trainer.offer(Fixtures.simpleGroup("a", 0));
+        assertFalse(trainer.batchReady());
+        trainer.offer(Fixtures.simpleGroup("b", 0));
+        StepResult result = trainer.step();
+        assertEquals(0.5, result.rewardMean(), 1e-12, "rewards 1, 0, 1, 0");
+        assertEquals(0.5, result.accuracy(), 1e-12, "exact-answer 1 on two of four rollouts");
+        assertEquals(10, result.tokens(), "2 + 3 completion tokens per group");
+        assertTrue(Double.isFinite(result.loss()) && result.kl() >= 0, "loss " + result.loss() + ", kl " + result.kl());
+        float[] after = policy.weightsSnapshot().get(policy.parameters().keySet().iterator().next());
+        assertFalse(java.util.Arrays.equals(before, after), "the step updated the weights");
+    }
+
+    @Test
+    void auditTellsATwiceTrainedGroupApart() throws Exception {
+        Trainer once = trainer(1, 1, 100, TrainerState.INITIAL);
+        for (String id : List.of("g1", "g2")) { once.offer(Fixtures.simpleGroup(id, 0)); once.step(); }
+        Trainer twice = trainer(1, 1, 100, TrainerState.INITIAL);
+        for (String id : List.of("g2", "g1", "g1")) { twice.offer(Fixtures.simpleGroup(id, 0)); twice.step(); }
+        assertEquals(Audit.of(List.of("g1", "g2")), once.trained());
+        assertNotEquals(once.trained().hash(), twice.trained().hash());
+        assertEquals(Audit.of(List.of("g1", "g2", "g1")), twice.trained());
+    }
+
+    @Test
+    void stateIsOnlyTakenAtAVersionBoundary() throws Exception {
+        Trainer trainer = trainer(1, 2, 2, TrainerState.INITIAL);
+        trainer.offer(Fixtures.simpleGroup("g", 0));
+        trainer.step();
+        var e = assertThrows(IllegalStateException.class, trainer::state);
+        assertTrue(e.getMessage().contains("1 steps since version 0"), e.getMessage());
+        assertTrue(trainer.advanceVersion());
+        TrainerState state = trainer.state();
+        assertEquals(1, state.policyVersion());
+        assertEquals(state, TrainerState.fromMetadata(state.toMetadata(), "test"));
+    }
+
+    @Test
+    void untrainableGroupsAreRejectedNamingTheRollout() {
+        ScoredGroup mismatch = Fixtures.simpleGroup("g", 0);
+        mismatch.setAdvantages(List.of(1.0));
+        assertEquals(InvalidGroupException.GROUP_SIZE_MISMATCH,
+                assertThrows(InvalidGroupException.class, () -> Trainer.samples(mismatch, Fixtures.TINY, 0)).errorType());
+
+        int[] prompt = ByteTokenizer.encodePrompt("1+1=");
+        int[] longCompletion = new int[40];
+        java.util.Arrays.fill(longCompletion, 'x');
+        ScoredGroup tooLong = Fixtures.group("long", List.of(
+                Fixtures.rollout("long", 0, 1, prompt, longCompletion, new float[40], 0)), List.of(1.0), List.of(0.0));
+        var e = assertThrows(InvalidGroupException.class, () -> Trainer.samples(tooLong, Fixtures.TINY, 0));
+        assertEquals(InvalidGroupException.UNTRAINABLE_ROLLOUT, e.errorType());
+        assertTrue(e.getMessage().contains("rollout long/0") && e.getMessage().contains("contextLength 32"), e.getMessage());
+
+        ScoredGroup shortLogprobs = Fixtures.group("s", List.of(
+                Fixtures.rollout("s", 0, 1, prompt, new int[] {'2', '3'}, new float[] {-1f}, 0)), List.of(1.0), List.of(0.0));
+        assertTrue(assertThrows(InvalidGroupException.class, () -> Trainer.samples(shortLogprobs, Fixtures.TINY, 0))
+                .getMessage().contains("1 behaviour log-probs for 2 completion tokens"));
+
+        assertEquals(InvalidGroupException.FUTURE_POLICY_VERSION,
+                assertThrows(InvalidGroupException.class, () -> Trainer.samples(Fixtures.simpleGroup("f", 5), Fixtures.TINY, 4)).errorType());
+    }
+}
