@@ -1,0 +1,222 @@
+package dev.rlkafka.generator;
+
+import dev.rlkafka.kafka.KafkaExtension;
+import dev.rlkafka.kafka.TestKafka;
+import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.tokenizer.ByteTokenizer;
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TopicAdmin;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.WeightChunks;
+import dev.rlkafka.schemas.avro.DeadLetter;
+import dev.rlkafka.schemas.avro.Metric;
+import dev.rlkafka.schemas.avro.Rollout;
+import dev.rlkafka.schemas.avro.WeightChunk;
+import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import static dev.rlkafka.generator.Fixtures.TINY;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** {@link GeneratorService} on a real broker: exactly one group per prompt, hot-swaps, dead letters, admission. */
+@ExtendWith(KafkaExtension.class)
+class GeneratorServiceKafkaTest {
+    private static final int G = 2;
+    private static final int CHUNK_BYTES = 16 * 1024;   // a tiny model's ~90 KB of weights in 6 chunks
+
+    @Test
+    void samplesOneGroupPerPromptSwapsVersionsAndDeadLettersBadInputWithoutStopping(TestKafka kafka) {
+        Topics topics = freshTopics(kafka);
+        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
+                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 4).withBatching(4, Duration.ofMillis(20))
+                .withStaleness(100, 1);   // admission never closes here; see the synchronous test
+        publish(kafka, topics, 0, Fixtures.weights(TINY, 1), false);
+
+        try (GeneratorService service = new GeneratorService(config).start();
+             var producer = plainProducer(kafka);
+             var rollouts = new TopicReader<>(kafka.bootstrapServers(), topics.rollouts(),
+                     r -> RlSerdes.rollout().codec().decode(r));
+             var letters = new TopicReader<>(kafka.bootstrapServers(), topics.deadLetters(),
+                     r -> RlSerdes.deadLetter().codec().decode(r));
+             var metrics = new TopicReader<>(kafka.bootstrapServers(), topics.metrics(),
+                     r -> RlSerdes.metric().codec().decode(r))) {
+            sendPrompts(producer, topics, "p0", "p1", "p2");
+            rollouts.await("3 groups at version 0", seen -> seen.size() >= 3 * G);
+            await("policy version 0 loaded", () -> service.policyVersion() == 0);
+
+            publish(kafka, topics, 1, Fixtures.weights(TINY, 2), false);
+            await("swap to version 1", () -> service.policyVersion() == 1 && service.versionsSwapped() == 1);
+            sendPrompts(producer, topics, "p3", "p4");
+            rollouts.await("groups p3, p4", seen -> seen.size() >= 5 * G);
+
+            publish(kafka, topics, 2, Fixtures.weights(TINY, 3), true);   // one flipped byte
+            DeadLetter checksum = letters.await("BAD_CHECKSUM letter", seen -> hasType(seen, GeneratorService.BAD_CHECKSUM))
+                    .stream().filter(l -> l.getErrorType().equals(GeneratorService.BAD_CHECKSUM)).findFirst().orElseThrow();
+            assertEquals(topics.policyWeights(), checksum.getSourceTopic());
+            assertTrue(checksum.getReason().contains("version 2"), checksum.getReason());
+            assertTrue(checksum.getOriginalBytes() != null && checksum.getOriginalBytes().remaining() > 0);
+
+            byte[] wider = Fixtures.weights(new ModelConfig(ByteTokenizer.VOCAB_SIZE, 32, 64, 1, 2), 4);
+            publish(kafka, topics, 3, wider, false);
+            DeadLetter shape = letters.await("BAD_WEIGHTS letter", seen -> hasType(seen, GeneratorService.BAD_WEIGHTS))
+                    .stream().filter(l -> l.getErrorType().equals(GeneratorService.BAD_WEIGHTS)).findFirst().orElseThrow();
+            assertTrue(shape.getReason().contains("version 3") && shape.getReason().contains("keeping policy version 1"),
+                    shape.getReason());
+            assertEquals(1, service.policyVersion(), "bad versions leave the weights alone");
+
+            byte[] garbage = "not a prompt".getBytes(StandardCharsets.UTF_8);
+            producer.send(new ProducerRecord<>(topics.prompts(), "junk", garbage));
+            send(producer, topics, Fixtures.prompt("too-long", "x".repeat(40), 0));
+            sendPrompts(producer, topics, "p5");
+            List<DeadLetter> all = letters.await("UNDECODABLE and INVALID_PROMPT letters",
+                    seen -> hasType(seen, DeadLetters.UNDECODABLE) && hasType(seen, InvalidPromptException.ERROR_TYPE));
+            DeadLetter undecodable = all.stream().filter(l -> l.getErrorType().equals(DeadLetters.UNDECODABLE)).findFirst().orElseThrow();
+            assertEquals(topics.prompts(), undecodable.getSourceTopic());
+            assertArrayEquals(garbage, bytes(undecodable.getOriginalBytes()));
+            DeadLetter tooLong = all.stream().filter(l -> l.getErrorType().equals(InvalidPromptException.ERROR_TYPE)).findFirst().orElseThrow();
+            assertTrue(tooLong.getReason().contains("too-long") && tooLong.getReason().contains("41 tokens"), tooLong.getReason());
+
+            rollouts.await("group p5", seen -> seen.size() >= 6 * G);
+            List<Rollout> seen = rollouts.readFor(Duration.ofMillis(500));   // a duplicate would show up here
+            Map<String, List<Rollout>> groups = seen.stream().collect(Collectors.groupingBy(Rollout::getGroupId, TreeMap::new, Collectors.toList()));
+            assertEquals(Set.of("p0", "p1", "p2", "p3", "p4", "p5"), groups.keySet());
+            assertEquals(6 * G, seen.size(), "exactly G rollouts per prompt, none twice");
+            groups.forEach((id, group) -> {
+                assertEquals(Set.of(id + "/0", id + "/1"), group.stream().map(Rollout::getRolloutId).collect(Collectors.toSet()));
+                long version = id.compareTo("p3") < 0 ? 0 : 1;
+                group.forEach(r -> assertEquals(version, r.getPolicyVersion(), r.getRolloutId() + " version"));
+            });
+            rollouts.records().forEach(rec -> assertEquals(RlSerdes.rollout().codec().decode(rec).getGroupId(), rec.key()));
+
+            List<Metric> batches = metrics.await("batch metrics", m -> !m.isEmpty());
+            Metric first = batches.get(0);
+            assertEquals(GeneratorService.BATCH_METRIC, first.getKind());
+            assertEquals(config.generatorId(), first.getServiceId());
+            assertTrue(first.getValues().get("rollouts") > 0 && first.getValues().containsKey("tokens_per_s"), first.toString());
+
+            assertEquals(6, service.groupsAdmitted());
+            assertTrue(service.isRunning() && service.failure().isEmpty(), "still running: " + service.failure());
+        }
+    }
+
+    @Test
+    void synchronousGeneratorStopsAfterOneVersionOfGroupsUntilTheNextVersion(TestKafka kafka) {
+        Topics topics = freshTopics(kafka);
+        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
+                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
+                .withStaleness(0, 2);
+        publish(kafka, topics, 0, Fixtures.weights(TINY, 1), false);
+
+        try (GeneratorService service = new GeneratorService(config).start();
+             var producer = plainProducer(kafka);
+             var rollouts = new TopicReader<>(kafka.bootstrapServers(), topics.rollouts(),
+                     r -> RlSerdes.rollout().codec().decode(r))) {
+            sendPrompts(producer, topics, "q0", "q1", "q2", "q3");
+            rollouts.await("2 groups", seen -> seen.size() >= 2 * G);
+            await("gate closed", service::isPaused);
+            List<Rollout> held = rollouts.readFor(Duration.ofSeconds(1));
+            assertEquals(2 * G, held.size(), "version 0 is worth 2 groups until the trainer publishes version 1");
+            assertEquals(2, service.groupsAdmitted());
+
+            publish(kafka, topics, 1, Fixtures.weights(TINY, 2), false);
+            List<Rollout> all = rollouts.await("4 groups", seen -> seen.size() >= 4 * G);
+            assertEquals(List.of(0L, 0L, 0L, 0L, 1L, 1L, 1L, 1L), all.stream().map(Rollout::getPolicyVersion).sorted().toList(),
+                    "the groups admitted after version 1 are sampled by version 1");
+            Set<String> groups = new TreeSet<>(all.stream().map(Rollout::getGroupId).toList());
+            assertEquals(Set.of("q0", "q1", "q2", "q3"), groups);
+            await("gate closed again", service::isPaused);
+            assertEquals(4, service.groupsAdmitted());
+        }
+    }
+
+    private static Topics freshTopics(TestKafka kafka) {
+        Topics topics = Topics.withPrefix("gen-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(kafka.bootstrapServers(), topics, 2, (short) 1);
+        return topics;
+    }
+
+    /** Publishes one version in one transaction, as the trainer does; {@code corrupt} flips a byte of chunk 1. */
+    private static void publish(TestKafka kafka, Topics topics, long version, byte[] weights, boolean corrupt) {
+        List<WeightChunk> chunks = new ArrayList<>(WeightChunks.split(version, version, weights, CHUNK_BYTES, Instant.now()));
+        assertTrue(chunks.size() > 1, "several chunks: " + chunks.size());
+        if (corrupt) {
+            byte[] bytes = bytes(chunks.get(1).getBytes());
+            bytes[bytes.length / 2] ^= 0x01;
+            chunks.set(1, WeightChunk.newBuilder(chunks.get(1)).setBytes(ByteBuffer.wrap(bytes)).build());
+        }
+        try (var producer = new KafkaProducer<String, byte[]>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-trainer-" + UUID.randomUUID(),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 12 * 1024 * 1024), new StringSerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (WeightChunk chunk : chunks) {
+                producer.send(new ProducerRecord<>(topics.policyWeights(), Long.toString(version),
+                        RlSerdes.weightChunk().codec().encode(topics.policyWeights(), chunk)));
+            }
+            producer.commitTransaction();
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> plainProducer(TestKafka kafka) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static void sendPrompts(KafkaProducer<String, byte[]> producer, Topics topics, String... ids) {
+        for (String id : ids) send(producer, topics, Fixtures.prompt(id, "12+30=", 0));
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, Topics topics, dev.rlkafka.schemas.avro.Prompt prompt) {
+        producer.send(new ProducerRecord<>(topics.prompts(), prompt.getPromptId(),
+                RlSerdes.prompt().codec().encode(topics.prompts(), prompt)));
+        producer.flush();
+    }
+
+    private static boolean hasType(List<DeadLetter> letters, String type) {
+        return letters.stream().anyMatch(l -> l.getErrorType().equals(type));
+    }
+
+    private static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TopicReader.DEADLINE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) fail("after " + TopicReader.DEADLINE + " still waiting for " + what);
+            try {
+                Thread.sleep(20);   // how often the condition is checked; the deadline above bounds the wait
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted while waiting for " + what);
+            }
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
+    }
+}
