@@ -34,11 +34,14 @@ public final class PolicyBench {
     /**
      * @param model            model to measure, randomly initialised (speed does not depend on the values)
      * @param device           where it runs
-     * @param batch            rows sampled together and rows per training step
+     * @param batch            rows sampled together and rows per training step (a generator batch is
+     *                         prompts × group size, so 64 = 8 prompts × G 8 is typical)
      * @param promptTokens     prompt length, BOS included; completions run to the end of the context
      * @param repeats          timed repetitions of each measurement, after one untimed warm-up
-     * @param samplingThreads  libtorch intra-op threads while sampling (1 was fastest on 2 cores)
-     * @param trainingThreads  libtorch intra-op threads while training (2 was fastest on 2 cores)
+     * @param samplingThreads  libtorch intra-op threads while sampling
+     * @param trainingThreads  libtorch intra-op threads while training; on the shared 2-core dev machine
+     *                         2 threads trained at 348 tokens/s against 13,340 with 1 (OpenMP threads
+     *                         spin-wait for a core other processes hold), so the default is 1
      */
     public record Config(ModelConfig model, Device device, int batch, int promptTokens, int repeats,
                          int samplingThreads, int trainingThreads) {
@@ -54,7 +57,7 @@ public final class PolicyBench {
         }
 
         public static Config defaults() {
-            return new Config(ModelConfig.DEFAULT, Device.cpu(), 16, 4, 3, 1, 2);
+            return new Config(ModelConfig.DEFAULT, Device.cpu(), 64, 4, 3, 1, 1);
         }
 
         public int newTokens() {
@@ -142,8 +145,10 @@ public final class PolicyBench {
             SamplingParams params = SamplingParams.plain(7, config.newTokens());
 
             Policy.setIntraOpThreads(config.samplingThreads());
-            double cached = tokensPerSec(config.repeats(), () -> countTokens(sampler.sample(prompts, params)));
-            double recompute = tokensPerSec(config.repeats(), () -> countTokens(sampler.sampleWithoutCache(prompts, params)));
+            double[] sampling = interleaved(config.repeats(),
+                    () -> countTokens(sampler.sample(prompts, params)),
+                    () -> countTokens(sampler.sampleWithoutCache(prompts, params)));
+            double cached = sampling[0], recompute = sampling[1];
 
             Policy.setIntraOpThreads(config.trainingThreads());
             List<int[]> completions = sampler.sample(prompts, params).stream().map(Completion::tokenIds).toList();
@@ -206,6 +211,26 @@ public final class PolicyBench {
         return tokens / ((System.nanoTime() - start) / 1e9);
     }
 
+    /**
+     * Tokens/s of a and of b, alternating a and b each repeat, so that load from other processes on
+     * a shared machine falls on both alike and their ratio stays meaningful.
+     */
+    private static double[] interleaved(int repeats, Work a, Work b) {
+        a.run();
+        b.run();
+        long tokensA = 0, tokensB = 0, nanosA = 0, nanosB = 0;
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            tokensA += a.run();
+            long t1 = System.nanoTime();
+            tokensB += b.run();
+            long t2 = System.nanoTime();
+            nanosA += t1 - t0;
+            nanosB += t2 - t1;
+        }
+        return new double[] {tokensA / (nanosA / 1e9), tokensB / (nanosB / 1e9)};
+    }
+
     /** FLOP/s of (rows, C)×(C, 4C), the MLP's up-projection shape at training batch size: 2·rows·C·4C per product. */
     private static double matmulFlopsPerSec(Policy policy, int rows, int width, int repeats) {
         try (NDManager step = policy.manager().newSubManager()) {
@@ -222,7 +247,14 @@ public final class PolicyBench {
 
     /** Runs the default bench and prints the table; the CLI's {@code bench policy} wraps {@link #run}. */
     public static void main(String[] args) throws IOException {
-        Result result = run(Config.defaults());
+        Config c = Config.defaults();
+        if (args.length > 1) {   // [json] [samplingThreads trainingThreads] [width batch]: for measuring choices
+            ModelConfig m = args.length > 3 ? new ModelConfig(c.model().vocabSize(), c.model().contextLength(),
+                    Integer.parseInt(args[3]), c.model().layers(), c.model().heads()) : c.model();
+            int batch = args.length > 4 ? Integer.parseInt(args[4]) : c.batch();
+            c = new Config(m, c.device(), batch, c.promptTokens(), c.repeats(), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+        }
+        Result result = run(c);
         System.out.print(result.table());
         if (args.length > 0) result.writeJson(Path.of(args[0]));
     }

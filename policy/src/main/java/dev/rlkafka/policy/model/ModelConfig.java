@@ -14,10 +14,12 @@ import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 public record ModelConfig(int vocabSize, int contextLength, int width, int layers, int heads) {
 
     /**
-     * Small enough to SFT a 2-digit arithmetic task in about a minute on 2 CPU cores (about 0.63 M
-     * parameters); 64 tokens hold "BOS 37+45=" plus an answer and a short rationale.
+     * About 0.17 M parameters. Measured on 2 CPU cores (1 intra-op thread, busy machine): plain Adam,
+     * lr 3e-3, batch 64 of "BOS 37+45=" → "82 EOS", 90 s = 1610 steps gave 183/200 greedy exact answers;
+     * width 128 (0.64 M) managed 671 steps and 19/200 in the same 90 s. 64 tokens of context hold the
+     * prompt, the answer and a short rationale.
      */
-    public static final ModelConfig DEFAULT = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 64, 128, 3, 4);
+    public static final ModelConfig DEFAULT = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 64, 64, 3, 4);
 
     public ModelConfig {
         if (vocabSize < 1) throw new IllegalArgumentException("vocabSize must be >= 1, got " + vocabSize);

@@ -152,8 +152,9 @@ public final class Policy implements AutoCloseable {
     }
 
     /**
-     * Intra-op threads of libtorch for the calling thread's work. On 2 cores, 2 was fastest for
-     * training and 1 for batched sampling (measured). Process-wide in effect: set it where a service starts.
+     * Intra-op threads of libtorch. On 2 idle cores 2 threads trained fastest and 1 sampled fastest;
+     * on a busy machine 2 threads were ~40× slower than 1 (OpenMP threads spin-wait for a core), so
+     * services should default to 1 and let the operator raise it. Set it once where a service starts.
      */
     public static void setIntraOpThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);

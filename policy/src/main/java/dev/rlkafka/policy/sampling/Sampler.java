@@ -81,7 +81,7 @@ public final class Sampler {
 
         int v = config.vocabSize();
         try (NDManager call = policy.manager().newSubManager()) {
-            KvCache cache = useCache ? new KvCache(call, config.layers()) : null;
+            KvCache cache = useCache ? new KvCache(call, config.layers(), width) : null;
             int filled = longest;   // slots written so far
             float[] last = forward(call, slots, width, pad, 0, filled, cache);   // (B, V) logits at slot filled - 1
             for (int s = 0; ; s++) {
