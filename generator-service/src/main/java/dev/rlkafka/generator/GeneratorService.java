@@ -200,11 +200,28 @@ public final class GeneratorService implements AutoCloseable {
         producer = new KafkaProducer<>(producerProperties(config));
         promptConsumer = new KafkaConsumer<>(promptConsumerProperties(config));
         weightsConsumer = new KafkaConsumer<>(weightsConsumerProperties(config));
+        try {
+            requireTopics(topics.prompts(), topics.policyWeights(), topics.rollouts(), topics.deadLetters(), topics.metrics());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         weightsThread = new Thread(this::runWeights, config.generatorId() + "-weights");
         samplingThread = new Thread(this::runSampling, config.generatorId() + "-sampling");
         weightsThread.start();
         samplingThread.start();
         return this;
+    }
+
+    /** Fails before any thread starts when a topic is missing (the broker does not create topics on demand). */
+    private void requireTopics(String... names) {
+        for (String topic : names) {
+            List<PartitionInfo> infos = weightsConsumer.partitionsFor(topic);   // not yet used by its thread
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + topic + " does not exist on " + config.bootstrap()
+                        + "; create the run's topics first (TopicAdmin.ensureTopics / rlkafka topics create)");
+            }
+        }
     }
 
     /** Stops both threads (the batch in progress is finished and committed), then closes clients and the policy. */
@@ -213,13 +230,27 @@ public final class GeneratorService implements AutoCloseable {
         if (closed) return;
         closed = true;
         running = false;
-        if (samplingThread == null) return;   // never started
+        if (samplingThread == null) {   // never started, or start() failed before the threads
+            for (AutoCloseable client : new AutoCloseable[] {promptConsumer, weightsConsumer, producer, deadLetterProducer}) {
+                closeQuietly(client);
+            }
+            return;
+        }
         promptConsumer.wakeup();
         weightsConsumer.wakeup();
         join(samplingThread);
         join(weightsThread);
         deadLetterProducer.close(CLOSE_TIMEOUT);
         log.info("generator {} stopped at policy version {} after {} groups", config.generatorId(), policyVersion, groupsAdmitted);
+    }
+
+    private static void closeQuietly(AutoCloseable client) {
+        if (client == null) return;
+        try {
+            client.close();
+        } catch (Exception e) {
+            log.warn("closing {} failed", client.getClass().getSimpleName(), e);
+        }
     }
 
     private static void join(Thread thread) {

@@ -38,7 +38,7 @@ import java.util.stream.Collectors;
 import static dev.rlkafka.generator.Fixtures.TINY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -151,6 +151,16 @@ class GeneratorServiceKafkaTest {
             await("gate closed again", service::isPaused);
             assertEquals(4, service.groupsAdmitted());
         }
+    }
+
+    @Test
+    void startFailsNamingAMissingTopic(TestKafka kafka) {
+        Topics missing = Topics.withPrefix("absent-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(missing);
+        var service = new GeneratorService(config);
+        var e = assertThrows(IllegalStateException.class, service::start);
+        assertTrue(e.getMessage().contains(missing.prompts()), e.getMessage());
+        service.close();   // idempotent after the failed start
     }
 
     private static Topics freshTopics(TestKafka kafka) {
