@@ -1,0 +1,116 @@
+package dev.rlkafka.trainer;
+
+import dev.rlkafka.kafka.KafkaExtension;
+import dev.rlkafka.kafka.TestKafka;
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TopicAdmin;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.WeightChunks;
+import dev.rlkafka.schemas.avro.DeadLetter;
+import dev.rlkafka.schemas.avro.Metric;
+import dev.rlkafka.schemas.avro.ScoredGroup;
+import dev.rlkafka.schemas.serde.RlSerdes;
+import dev.rlkafka.policy.tokenizer.ByteTokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link TrainerService} on a real broker: trains, publishes versions and metrics, dead-letters bad groups, resumes. */
+@ExtendWith(KafkaExtension.class)
+class TrainerServiceKafkaTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void trainsGroupsPublishesEachVersionOnceAndDeadLettersBadOnes(TestKafka kafka) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+        Path reference = dir.resolve("reference.ckpt");
+        Fixtures.writeReference(reference, 7);
+
+        List<ScoredGroup> groups;
+        try (Policy sampler = Fixtures.tinyPolicy(7)) {
+            groups = Fixtures.sampledGroups(sampler, "g", 10, 4, 11);
+        }
+        int[] prompt = ByteTokenizer.encodePrompt("1+1=");
+        int[] tooLong = new int[40];
+        java.util.Arrays.fill(tooLong, 'x');
+        ScoredGroup untrainable = Fixtures.group("too-long", List.of(Fixtures.rollout("too-long", 0, 1, prompt, tooLong, new float[40], 0)),
+                List.of(1.0), List.of(0.0));
+        byte[] garbage = "not a scored group".getBytes(StandardCharsets.UTF_8);
+        List<ScoredGroup> all = new ArrayList<>(groups);
+        all.add(untrainable);
+        TopicReader.produce(bootstrap, topics.scoredGroups(), all, List.of(garbage));
+
+        // B=2, K=1, maxStaleness=2 and every rollout from version 0: steps at versions 0, 1, 2 train 6 groups;
+        // from version 3 on the remaining 4 groups are 3 versions stale and dropped
+        TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), reference).withTopics(topics)
+                .withBatching(2, 1, 2).withWeightChunkBytes(16 * 1024).withStop(0, true).withPollTimeout(Duration.ofMillis(100));
+        List<StepResult> steps = new CopyOnWriteArrayList<>();
+        try (TrainerService service = new TrainerService(config).onStep(steps::add).start()) {
+            assertTrue(service.awaitStop(Duration.ofSeconds(90)), "trainer did not reach the end of the topic in 90 s");
+            assertTrue(service.failure().isEmpty(), () -> "trainer failed: " + service.failure().get());
+            assertEquals(3, service.step());
+            assertEquals(3, service.policyVersion());
+        }
+        assertEquals(List.of(1L, 2L, 3L), steps.stream().map(StepResult::step).toList());
+        assertEquals(List.of(1L, 2L, 3L), steps.stream().map(StepResult::policyVersion).toList());
+
+        Map<Long, String> versions = TopicReader.publishedVersions(bootstrap, topics.policyWeights());
+        assertEquals(List.of(0L, 1L, 2L, 3L), List.copyOf(versions.keySet()));
+        assertEquals(WeightChunks.sha256Hex(Checkpoint.read(reference).weights()), versions.get(0L), "version 0 is the reference");
+        Checkpoint checkpoint = Checkpoint.read(config.checkpointPath());
+        assertEquals(WeightChunks.sha256Hex(checkpoint.weights()), versions.get(3L), "the checkpoint holds the last version's weights");
+
+        TrainerState state = TrainerState.fromMetadata(checkpoint.metadata(), "checkpoint");
+        assertEquals(6, state.trained().count());
+        assertEquals(4, state.dropped().count());
+        assertEquals(2, state.deadLettered().count());
+        Audit consumed = new Audit(state.trained().count() + state.dropped().count(), state.trained().hash() + state.dropped().hash());
+        assertEquals(Audit.of(groups.stream().map(ScoredGroup::getGroupId).toList()), consumed, "every valid group trained or dropped, once");
+
+        List<Metric> metrics = TopicReader.readAll(bootstrap, topics.metrics()).stream().map(r -> RlSerdes.metric().codec().decode(r)).toList();
+        assertEquals(List.of(1L, 2L, 3L), metrics.stream().map(Metric::getStep).toList());
+        for (Metric m : metrics) {
+            assertEquals(TrainerService.METRIC_KIND, m.getKind());
+            for (String key : List.of("reward_mean", "accuracy", "kl", "loss", "clip_fraction", "groups", "dropped_stale",
+                    "staleness_0", "staleness_2", "tokens_per_s", "lag", "publish_ms")) {
+                assertTrue(m.getValues().containsKey(key), "metric of step " + m.getStep() + " lacks " + key + ": " + m.getValues());
+            }
+        }
+
+        List<DeadLetter> letters = TopicReader.readAll(bootstrap, topics.deadLetters()).stream()
+                .map(r -> RlSerdes.deadLetter().codec().decode(r)).toList();
+        assertEquals(2, letters.size(), () -> "dead letters: " + letters);
+        DeadLetter undecodable = letters.stream().filter(l -> l.getErrorType().equals(DeadLetters.UNDECODABLE)).findFirst().orElseThrow();
+        assertEquals(garbage.length, undecodable.getOriginalBytes().remaining());
+        DeadLetter tooLongLetter = letters.stream().filter(l -> l.getErrorType().equals(InvalidGroupException.UNTRAINABLE_ROLLOUT))
+                .findFirst().orElseThrow();
+        assertTrue(tooLongLetter.getReason().contains("rollout too-long/0")
+                && tooLongLetter.getReason().contains(topics.scoredGroups() + "-" + tooLongLetter.getSourcePartition() + "@"
+                + tooLongLetter.getSourceOffset()), tooLongLetter.getReason());
+
+        // a restart on the same checkpoint finds nothing new: no step, no version published again
+        try (TrainerService again = new TrainerService(config).start()) {
+            assertTrue(again.awaitStop(Duration.ofSeconds(60)), "restarted trainer did not stop at the end");
+            assertTrue(again.failure().isEmpty(), () -> "restarted trainer failed: " + again.failure().get());
+            assertEquals(3, again.step());
+        }
+        assertEquals(versions, TopicReader.publishedVersions(bootstrap, topics.policyWeights()));
+    }
+}
