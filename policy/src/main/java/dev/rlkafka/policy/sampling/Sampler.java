@@ -3,6 +3,7 @@ package dev.rlkafka.policy.sampling;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.rlkafka.policy.model.KvCache;
 import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.Policy;
@@ -45,6 +46,18 @@ public final class Sampler {
     }
 
     private List<Completion> run(List<int[]> prompts, SamplingParams params, boolean useCache) {
+        // libtorch's grad mode is per thread and on in any thread but the one that loaded DJL's engine:
+        // sampling on a generator thread would otherwise record an autograd graph of every step
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return runWithoutGrad(prompts, params, useCache);
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    private List<Completion> runWithoutGrad(List<int[]> prompts, SamplingParams params, boolean useCache) {
         ModelConfig config = policy.config();
         int b = prompts.size();
         if (b == 0) return List.of();

@@ -147,6 +147,23 @@ class SamplerTest {
     }
 
     @Test
+    void samplingOnAFreshThreadRecordsNoGraphAndGivesTheSameTokens() throws Exception {
+        List<Completion> here = sampler.sample(PROMPTS, SamplingParams.plain(3, 8));
+        boolean[] gradModeBefore = new boolean[1], gradModeAfter = new boolean[1];
+        List<List<Completion>> there = new java.util.ArrayList<>();
+        Thread t = new Thread(() -> {
+            gradModeBefore[0] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+            there.add(sampler.sample(PROMPTS, SamplingParams.plain(3, 8)));
+            gradModeAfter[0] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        });
+        t.start();
+        t.join(30_000);
+        assertTrue(gradModeBefore[0], "libtorch starts a new thread in grad mode (the pitfall this guards against)");
+        assertTrue(gradModeAfter[0], "the thread's own grad mode is restored");
+        assertEquals(here, there.get(0));
+    }
+
+    @Test
     void rejectsPromptsThatLeaveNoRoom() {
         int[] full = new int[SMALL.contextLength()];
         var e = assertThrows(IllegalArgumentException.class, () -> sampler.sample(List.of(full), SamplingParams.plain(1, 4)));
