@@ -73,6 +73,17 @@ class PolicyTest {
     }
 
     @Test
+    void djlBlockForwardGivesTheSameLogits() {
+        // Gpt is a regular DJL Block too, e.g. for a Predictor or Trainer built around it
+        try (Policy policy = Policy.create(TINY, Device.cpu(), 3); NDManager step = policy.manager().newSubManager()) {
+            NDArray tokens = step.create(new long[] {256, 1, 2, 3}, new Shape(1, 4));
+            NDArray viaBlock = policy.gpt().forward(new ai.djl.training.ParameterStore(step, false),
+                    new ai.djl.ndarray.NDList(tokens), false).singletonOrThrow();
+            assertArrayEquals(policy.logits(tokens).toFloatArray(), viaBlock.toFloatArray(), 1e-6f);
+        }
+    }
+
+    @Test
     void backwardReachesEveryParameter() {
         try (Policy policy = Policy.create(TINY, Device.cpu(), 5)) {
             try (NDManager step = policy.manager().newSubManager()) {
