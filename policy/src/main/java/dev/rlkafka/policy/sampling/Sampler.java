@@ -84,8 +84,8 @@ public final class Sampler {
             rows[r] = new Row(limit, new SplittableRandom(params.rowSeed(r)));
         }
         // slots [0, longest) hold the left-padded prompts; slot longest + s holds the s-th sampled token
-        long[] slots = new long[b * (longest + maxLimit(rows))];
         int width = longest + maxLimit(rows);
+        long[] slots = new long[b * width];   // (B, width) row-major
         for (int r = 0; r < b; r++) {
             Arrays.fill(slots, r * width, r * width + pad[r], ByteTokenizer.PAD);
             int[] p = prompts.get(r);
@@ -97,7 +97,7 @@ public final class Sampler {
             KvCache cache = useCache ? new KvCache(call, config.layers(), width) : null;
             int filled = longest;   // slots written so far
             float[] last = forward(call, slots, width, pad, 0, filled, cache);   // (B, V) logits at slot filled - 1
-            for (int s = 0; ; s++) {
+            while (true) {
                 boolean anyActive = false;
                 for (int r = 0; r < b; r++) {
                     Row row = rows[r];
