@@ -47,6 +47,25 @@ class WeightCodecTest {
     }
 
     @Test
+    void loadIntoWorksOnAFreshThreadWhereGradModeIsOn() throws Exception {
+        try (Policy live = Policy.create(TINY, Device.cpu(), 1); Policy next = Policy.create(TINY, Device.cpu(), 2)) {
+            byte[] bytes = WeightCodec.encode(next);
+            Throwable[] failure = new Throwable[1];
+            Thread t = new Thread(() -> {
+                try {
+                    WeightCodec.loadInto(live, bytes);
+                } catch (Throwable e) {
+                    failure[0] = e;
+                }
+            });
+            t.start();
+            t.join(30_000);
+            assertEquals(null, failure[0]);
+            assertArrayEquals(bytes, WeightCodec.encode(live));
+        }
+    }
+
+    @Test
     void roundTripInAnotherJvmGivesTheSameWeightsAndLogits(@TempDir Path dir) throws Exception {
         try (Policy policy = Policy.create(TINY, Device.cpu(), 9)) {
             byte[] bytes = WeightCodec.encode(policy);
