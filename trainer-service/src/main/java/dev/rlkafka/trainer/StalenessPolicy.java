@@ -22,9 +22,4 @@ public record StalenessPolicy(int maxStaleness) {
     public boolean keep(long staleness) {
         return staleness <= maxStaleness;
     }
-
-    /** Buckets of the staleness histogram: 0..maxStaleness (kept groups never exceed it). */
-    public int histogramBuckets() {
-        return maxStaleness + 1;
-    }
 }

@@ -14,7 +14,7 @@ package dev.rlkafka.trainer;
  * @param kl                  mean k3 KL to the reference over completion tokens
  * @param loss                the GRPO loss
  * @param clipFraction        fraction of tokens whose ratio was clipped
- * @param stalenessHistogram  count of the step's groups by staleness 0..maxStaleness
+ * @param stalenessHistogram  count of the step's groups by staleness 0..(largest staleness in the step)
  * @param tokens              completion tokens trained on
  * @param tokensPerSecond     completion tokens per second of the update
  */

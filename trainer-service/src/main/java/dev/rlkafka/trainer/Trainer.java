@@ -166,7 +166,8 @@ public final class Trainer implements AutoCloseable {
     public StepResult step() {
         if (pending.isEmpty()) throw new IllegalStateException("no pending groups to train on");
         List<RlSample> batch = new ArrayList<>();
-        long[] histogram = new long[staleness.histogramBuckets()];
+        // sized to the largest staleness seen, not maxStaleness: a bound of 10^6 must not mean 10^6 buckets per step
+        long[] histogram = new long[pending.stream().mapToInt(Pending::staleness).max().orElseThrow() + 1];
         double rewardSum = 0;
         int rewards = 0, correct = 0, withAnswer = 0;
         for (Pending p : pending) {

@@ -70,6 +70,9 @@ class TrainerServiceKafkaTest {
         }
         assertEquals(List.of(1L, 2L, 3L), steps.stream().map(StepResult::step).toList());
         assertEquals(List.of(1L, 2L, 3L), steps.stream().map(StepResult::policyVersion).toList());
+        // each step's groups were sampled by version 0: staleness 0, 1, 2 at trainer versions 0, 1, 2
+        assertEquals(List.of(List.of(2L), List.of(0L, 2L), List.of(0L, 0L, 2L)), steps.stream()
+                .map(s -> java.util.Arrays.stream(s.stalenessHistogram()).boxed().toList()).toList());
 
         Map<Long, String> versions = TopicReader.publishedVersions(bootstrap, topics.policyWeights());
         assertEquals(List.of(0L, 1L, 2L, 3L), List.copyOf(versions.keySet()));
@@ -89,7 +92,7 @@ class TrainerServiceKafkaTest {
         for (Metric m : metrics) {
             assertEquals(TrainerService.METRIC_KIND, m.getKind());
             for (String key : List.of("reward_mean", "accuracy", "kl", "loss", "clip_fraction", "groups", "dropped_stale",
-                    "staleness_0", "staleness_2", "tokens_per_s", "lag", "publish_ms")) {
+                    "staleness_0", "tokens_per_s", "lag", "publish_ms")) {
                 assertTrue(m.getValues().containsKey(key), "metric of step " + m.getStep() + " lacks " + key + ": " + m.getValues());
             }
         }
