@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 SchemasCommand.class,
                 SftCommand.class,
                 EvalCommand.class,
+                RewardCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Run 'rlkafka COMMAND --help' for a command's options."})
 public final class Main implements Runnable {
