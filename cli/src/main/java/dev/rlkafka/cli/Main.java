@@ -18,7 +18,11 @@ import picocli.CommandLine.Command;
                 SchemasCommand.class,
                 SftCommand.class,
                 EvalCommand.class,
+                PromptsCommand.class,
+                GeneratorCommand.class,
                 RewardCommand.class,
+                TrainerCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Run 'rlkafka COMMAND --help' for a command's options."})
 public final class Main implements Runnable {

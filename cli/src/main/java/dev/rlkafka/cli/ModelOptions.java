@@ -6,19 +6,19 @@ import picocli.CommandLine.Option;
 
 /** Model shape and device, shared by the commands that create a policy. */
 final class ModelOptions {
-    @Option(names = "--width", defaultValue = "" + ModelConfigDefaults.WIDTH,
+    @Option(names = "--width", defaultValue = "" + ModelConfig.DEFAULT_WIDTH,
             description = "Residual stream width (default: ${DEFAULT-VALUE}).")
     int width;
 
-    @Option(names = "--layers", defaultValue = "" + ModelConfigDefaults.LAYERS,
+    @Option(names = "--layers", defaultValue = "" + ModelConfig.DEFAULT_LAYERS,
             description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
     int layers;
 
-    @Option(names = "--heads", defaultValue = "" + ModelConfigDefaults.HEADS,
+    @Option(names = "--heads", defaultValue = "" + ModelConfig.DEFAULT_HEADS,
             description = "Attention heads; must divide --width (default: ${DEFAULT-VALUE}).")
     int heads;
 
-    @Option(names = "--context", defaultValue = "" + ModelConfigDefaults.CONTEXT,
+    @Option(names = "--context", defaultValue = "" + ModelConfig.DEFAULT_CONTEXT,
             description = "Context length in tokens, prompt + completion (default: ${DEFAULT-VALUE}).")
     int context;
 
@@ -36,13 +36,5 @@ final class ModelOptions {
             case "gpu" -> Device.gpu();
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, got '" + device + "'");
         };
-    }
-
-    /** Compile-time copies of ModelConfig.DEFAULT, for picocli's annotation defaults. */
-    static final class ModelConfigDefaults {
-        static final int WIDTH = 128;
-        static final int LAYERS = 3;
-        static final int HEADS = 4;
-        static final int CONTEXT = 64;
     }
 }

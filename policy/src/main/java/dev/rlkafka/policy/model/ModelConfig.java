@@ -12,6 +12,8 @@ import dev.rlkafka.policy.tokenizer.ByteTokenizer;
  * @param heads         attention heads; width / heads is the head size
  */
 public record ModelConfig(int vocabSize, int contextLength, int width, int layers, int heads) {
+    /** {@link #DEFAULT}'s fields as compile-time constants, for CLI option defaults. */
+    public static final int DEFAULT_CONTEXT = 64, DEFAULT_WIDTH = 64, DEFAULT_LAYERS = 3, DEFAULT_HEADS = 4;
 
     /**
      * About 0.17 M parameters. Measured on 2 CPU cores (1 intra-op thread, busy machine): plain Adam,
@@ -19,7 +21,7 @@ public record ModelConfig(int vocabSize, int contextLength, int width, int layer
      * width 128 (0.64 M) managed 671 steps and 19/200 in the same 90 s. 64 tokens of context hold the
      * prompt, the answer and a short rationale.
      */
-    public static final ModelConfig DEFAULT = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 64, 64, 3, 4);
+    public static final ModelConfig DEFAULT = new ModelConfig(ByteTokenizer.VOCAB_SIZE, DEFAULT_CONTEXT, DEFAULT_WIDTH, DEFAULT_LAYERS, DEFAULT_HEADS);
 
     public ModelConfig {
         if (vocabSize < 1) throw new IllegalArgumentException("vocabSize must be >= 1, got " + vocabSize);

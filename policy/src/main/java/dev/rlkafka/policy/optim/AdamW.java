@@ -1,5 +1,7 @@
 package dev.rlkafka.policy.optim;
 
+import dev.rlkafka.policy.model.NoGrad;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -73,6 +75,11 @@ public final class AdamW implements AutoCloseable {
      * require a gradient are frozen and skipped; their moments stay put.
      */
     public void step(double lr) {
+        // in-place updates of leaves that require grad are refused while autograd records (any non-engine thread)
+        NoGrad.run(() -> update(lr));
+    }
+
+    private void update(double lr) {
         AdamWConfig.checkLr(lr, config.weightDecay());
         stepCount++;
         double beta1 = config.beta1(), beta2 = config.beta2(), eps = config.eps();

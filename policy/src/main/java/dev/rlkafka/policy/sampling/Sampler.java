@@ -3,9 +3,9 @@ package dev.rlkafka.policy.sampling;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.rlkafka.policy.model.KvCache;
 import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.model.NoGrad;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import java.util.ArrayList;
@@ -46,15 +46,8 @@ public final class Sampler {
     }
 
     private List<Completion> run(List<int[]> prompts, SamplingParams params, boolean useCache) {
-        // libtorch's grad mode is per thread and on in any thread but the one that loaded DJL's engine:
-        // sampling on a generator thread would otherwise record an autograd graph of every step
-        boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            return runWithoutGrad(prompts, params, useCache);
-        } finally {
-            JniUtils.setGradMode(gradMode);
-        }
+        // a generator's own thread has grad mode on: without this every decode step would record a graph
+        return NoGrad.call(() -> runWithoutGrad(prompts, params, useCache));
     }
 
     private List<Completion> runWithoutGrad(List<int[]> prompts, SamplingParams params, boolean useCache) {

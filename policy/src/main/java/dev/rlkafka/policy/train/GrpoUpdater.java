@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import dev.rlkafka.policy.loss.GrpoConfig;
 import dev.rlkafka.policy.loss.GrpoLoss;
 import dev.rlkafka.policy.model.LogProbs;
+import dev.rlkafka.policy.model.NoGrad;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.optim.AdamW;
 import dev.rlkafka.policy.optim.AdamWConfig;
@@ -80,8 +81,9 @@ public final class GrpoUpdater implements AutoCloseable {
         GrpoLoss.Result result;
         float loss;
         try (NDManager step = policy.manager().newSubManager()) {
-            NDArray refLogp = LogProbs.compute(reference, step, prompts, completions).logp().stopGradient();
-            NDArray proximalLogp = LogProbs.compute(policy, step, prompts, completions).logp().stopGradient();
+            // no graph for the two detached forwards: they only feed the loss as constants
+            NDArray refLogp = NoGrad.call(() -> LogProbs.compute(reference, step, prompts, completions).logp());
+            NDArray proximalLogp = NoGrad.call(() -> LogProbs.compute(policy, step, prompts, completions).logp());
             NDArray behaviourLogp = step.create(behaviour, new Shape(batch.size(), tc));
             NDArray advantageArray = step.create(advantages);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {

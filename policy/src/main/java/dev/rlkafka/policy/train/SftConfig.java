@@ -13,9 +13,11 @@ import dev.rlkafka.policy.optim.AdamWConfig;
  * @param seed        seeds the prompts and which demonstrations are wrong
  */
 public record SftConfig(int steps, int batchSize, AdamWConfig optimizer, int warmupSteps, double maxGradNorm, long seed) {
-    public static final int DEFAULT_STEPS = 600;
+    // measured on the default model and task (2 cores, alone): 1200 steps, ~50 s, greedy held-out 97 %,
+    // sampled 51 % (the demonstrations are wrong half of the time on purpose)
+    public static final int DEFAULT_STEPS = 1200;
     public static final int DEFAULT_BATCH_SIZE = 64;
-    public static final double DEFAULT_LR = 2e-3;
+    public static final double DEFAULT_LR = 3e-3;
 
     public static final SftConfig DEFAULT = new SftConfig(DEFAULT_STEPS, DEFAULT_BATCH_SIZE,
             AdamWConfig.DEFAULT.withLr(DEFAULT_LR), 30, 1.0, 1234L);

@@ -1,0 +1,122 @@
+package dev.rlkafka.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.rlkafka.kafka.EmbeddedKafkaBroker;
+import dev.rlkafka.policy.optim.AdamWConfig;
+import dev.rlkafka.policy.task.Tasks;
+import dev.rlkafka.policy.train.SftConfig;
+import dev.rlkafka.schemas.Topics;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** The whole job in one JVM: broker, SFT, then generator, reward-service and trainer over Kafka. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Run the main job end to end in one JVM: start an embedded Kafka broker (or use --bootstrap), "
+                + "create the run's topics, SFT a small policy on the default task (its demonstrations are wrong half "
+                + "of the time, on purpose), publish it as policy version 0, feed the training prompts, and run the "
+                + "generator, reward-service and trainer as real Kafka services until --rl-steps. Prints a line per "
+                + "trainer step and held-out accuracy every --eval-every steps, then a summary. Files go to runs/<id>/. "
+                + "Ctrl-C stops it cleanly.", ""})
+final class DemoCommand implements Callable<Integer> {
+    static final int DEFAULT_RL_STEPS = 400;
+    static final double DEFAULT_RL_LR = 3e-4;
+    static final int DEFAULT_BATCH_GROUPS = 16;
+
+    @Option(names = {"-b", "--bootstrap"},
+            description = "Use this Kafka cluster instead of starting the embedded broker.")
+    String bootstrap;
+
+    @Mixin ModelOptions model;
+
+    @Option(names = "--task", defaultValue = Tasks.DEFAULT, completionCandidates = TaskNames.class,
+            description = "Task: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--sft-steps", defaultValue = "" + SftConfig.DEFAULT_STEPS, description = "SFT optimiser steps (default: ${DEFAULT-VALUE}).")
+    int sftSteps;
+
+    @Option(names = "--rl-steps", defaultValue = "" + DEFAULT_RL_STEPS, description = "Trainer steps (default: ${DEFAULT-VALUE}).")
+    int rlSteps;
+
+    @Option(names = "--lr", defaultValue = "" + DEFAULT_RL_LR, description = "RL learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--batch-groups", defaultValue = "" + DEFAULT_BATCH_GROUPS,
+            description = "Groups per trainer step (default: ${DEFAULT-VALUE}).")
+    int batchGroups;
+
+    @Option(names = "--group-size", defaultValue = "8", description = "Rollouts per prompt, G (default: ${DEFAULT-VALUE}).")
+    int groupSize;
+
+    @Option(names = "--max-staleness", defaultValue = "2",
+            description = "Policy versions a rollout may lag the trainer; 0 = synchronous (default: ${DEFAULT-VALUE}).")
+    int maxStaleness;
+
+    @Option(names = "--eval-every", defaultValue = "50", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--eval-prompts", defaultValue = "500", description = "Held-out prompts per evaluation (default: ${DEFAULT-VALUE}).")
+    int evalPrompts;
+
+    @Option(names = "--runs-dir", defaultValue = "runs", description = "Where run folders go (default: ${DEFAULT-VALUE}).")
+    Path runsDir;
+
+    @Option(names = "--verbose", description = "Keep the services' own INFO logs (one line per step each).")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        DemoRun.Settings settings = new DemoRun.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
+                new SftConfig(sftSteps, SftConfig.DEFAULT_BATCH_SIZE, AdamWConfig.DEFAULT.withLr(SftConfig.DEFAULT_LR),
+                        Math.min(SftConfig.DEFAULT.warmupSteps(), sftSteps), SftConfig.DEFAULT.maxGradNorm(), 1234L),
+                rlSteps, lr, batchGroups, groupSize, maxStaleness, evalEvery, evalPrompts);
+        if (!verbose) {
+            quiet("dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka");
+        }
+        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path runDir = Files.createDirectories(runsDir.resolve(runId));
+        EmbeddedKafkaBroker broker = null;
+        String cluster = bootstrap;
+        if (cluster == null) {
+            System.out.println("starting the embedded Kafka broker ...");
+            broker = EmbeddedKafkaBroker.start();
+            cluster = broker.bootstrapServers();
+        }
+        try (DemoRun run = new DemoRun(settings, cluster, Topics.withPrefix("run-" + runId + "."), runDir, System.out)) {
+            AtomicBoolean interrupted = new AtomicBoolean();
+            Thread main = Thread.currentThread();
+            Thread hook = new Thread(() -> {
+                interrupted.set(true);
+                run.stop();
+                try {
+                    main.join(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "demo-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            DemoRun.Summary summary = run.run();
+            if (!interrupted.get()) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            return summary.completed() ? 0 : 1;
+        } finally {
+            if (broker != null) broker.close();
+        }
+    }
+
+    private static void quiet(String... loggers) {
+        for (String name : loggers) {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
+        }
+    }
+}

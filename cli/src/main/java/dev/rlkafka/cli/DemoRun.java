@@ -1,0 +1,286 @@
+package dev.rlkafka.cli;
+
+import ai.djl.Device;
+import dev.rlkafka.generator.GeneratorConfig;
+import dev.rlkafka.generator.GeneratorService;
+import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.sampling.SamplingParams;
+import dev.rlkafka.policy.task.Task;
+import dev.rlkafka.policy.train.Evaluator;
+import dev.rlkafka.policy.train.SftConfig;
+import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.policy.weights.WeightCodec;
+import dev.rlkafka.reward.RewardConfig;
+import dev.rlkafka.reward.RewardService;
+import dev.rlkafka.schemas.TopicAdmin;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.trainer.StepResult;
+import dev.rlkafka.trainer.TrainerConfig;
+import dev.rlkafka.trainer.TrainerService;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One demo run: SFT, then the three services over Kafka until the trainer has taken {@code rlSteps}
+ * steps, with held-out evaluations along the way. Writes config.json, metrics.csv, eval.csv and
+ * summary.json to the run folder.
+ */
+final class DemoRun implements AutoCloseable {
+    static final int PARTITIONS = 4;
+    static final int MAX_TOKENS = 6;
+    static final long EVAL_SEED = 7;
+
+    /** Everything a run is configured by. */
+    record Settings(Task task, ModelConfig modelConfig, Device device, SftConfig sft, int rlSteps, double lr,
+                    int batchGroups, int groupSize, int maxStaleness, int evalEvery, int evalPrompts) {
+        Settings {
+            if (rlSteps < 1) throw new IllegalArgumentException("--rl-steps must be >= 1, got " + rlSteps);
+            if (evalEvery < 1) throw new IllegalArgumentException("--eval-every must be >= 1, got " + evalEvery);
+            if (evalPrompts < 1) throw new IllegalArgumentException("--eval-prompts must be >= 1, got " + evalPrompts);
+        }
+    }
+
+    /** Held-out sampled (T = 1) and greedy accuracy of one checkpoint. */
+    record Accuracy(double sampled, double greedy) {
+    }
+
+    record Summary(boolean completed, Accuracy afterSft, Accuracy afterRl, long steps, long finalVersion,
+                   long sftMs, long rlMs, long wallMs) {
+    }
+
+    private final Settings settings;
+    private final String bootstrap;
+    private final Topics topics;
+    private final Path runDir;
+    private final PrintStream out;
+    private final long started = System.nanoTime();
+    private final ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "demo-eval"));
+    private volatile boolean stopRequested;
+    private RewardService reward;
+    private TrainerService trainer;
+    private GeneratorService generator;
+    private PrintWriter metricsCsv;
+    private PrintWriter evalCsv;
+
+    DemoRun(Settings settings, String bootstrap, Topics topics, Path runDir, PrintStream out) {
+        this.settings = settings;
+        this.bootstrap = bootstrap;
+        this.topics = topics;
+        this.runDir = runDir;
+        this.out = out;
+    }
+
+    Summary run() throws Exception {
+        out.printf("run %s: bootstrap %s, topics %s*, files in %s%n", runDir.getFileName(), bootstrap, topics.prefix(), runDir);
+        TopicAdmin.ensureTopics(bootstrap, topics, PARTITIONS, (short) 1);
+        writeConfig();
+
+        long sftStart = System.nanoTime();
+        Path sftCheckpoint = runDir.resolve("sft.ckpt");
+        try (Policy policy = Policy.create(settings.modelConfig(), settings.device(), settings.sft().seed())) {
+            Policy.setIntraOpThreads(2);
+            out.printf("SFT on '%s': %d steps of %d demonstrations (%d parameters)%n", settings.task().name(),
+                    settings.sft().steps(), settings.sft().batchSize(), policy.parameterCount());
+            SftCommand.train(policy, settings.task(), settings.sft());
+            Checkpoint.of(policy, settings.sft().steps(), java.util.Map.of(),
+                    java.util.Map.of("task", settings.task().name(), "kind", "sft")).write(sftCheckpoint);
+        }
+        long sftMs = elapsedMs(sftStart);
+        Accuracy afterSft = evaluate(sftCheckpoint, settings.evalPrompts());
+        out.printf("after SFT: held-out accuracy sampled %.1f %%, greedy %.1f %% (%d prompts)%n",
+                100 * afterSft.sampled(), 100 * afterSft.greedy(), settings.evalPrompts());
+        if (stopRequested) return new Summary(false, afterSft, afterSft, 0, 0, sftMs, 0, elapsedMs(started));
+
+        long rlStart = System.nanoTime();
+        openCsvs();
+        startServices(sftCheckpoint);
+        int prompts = (int) Math.ceil(settings.rlSteps() * settings.batchGroups() * 1.25) + 4 * settings.batchGroups();
+        int fed = PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42, "");
+        out.printf("RL: %d prompts on %s; generator -> reward-service -> trainer over Kafka, %d groups of %d per step%n",
+                fed, topics.prompts(), settings.batchGroups(), settings.groupSize());
+        while (!stopRequested && !trainer.awaitStop(Duration.ofMillis(500))) {
+            if (trainer.failure().isPresent() || generator.failure().isPresent()) break;
+        }
+        trainer.failure().ifPresent(e -> out.println("trainer failed: " + e));
+        generator.failure().ifPresent(e -> out.println("generator failed: " + e));
+        long steps = trainer.step();
+        long version = trainer.policyVersion();
+        boolean completed = steps >= settings.rlSteps() && trainer.failure().isEmpty();
+        closeServices();
+        long rlMs = elapsedMs(rlStart);
+
+        Accuracy afterRl = evaluate(trainerCheckpoint(), settings.evalPrompts());
+        Summary summary = new Summary(completed, afterSft, afterRl, steps, version, sftMs, rlMs, elapsedMs(started));
+        printSummary(summary);
+        writeSummary(summary);
+        return summary;
+    }
+
+    private void startServices(Path sftCheckpoint) throws Exception {
+        reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics)
+                .withStateDir(runDir.resolve("reward-state"))).start();
+        // generator and trainer share 2 cores: one libtorch thread each
+        trainer = new TrainerService(TrainerCommand.config(kafkaOptions(), sftCheckpoint, runDir.resolve("trainer"),
+                        settings.batchGroups(), 1, settings.maxStaleness(), settings.lr(),
+                        dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA)
+                .withDevice("cpu", 1)
+                .withStop(settings.rlSteps(), false))
+                .onStep(this::onStep)
+                .start();
+        generator = new GeneratorService(GeneratorConfig.defaults(bootstrap).withTopics(topics)
+                .withGeneratorId("demo-generator")
+                .withGroupSize(settings.groupSize())
+                .withBatching(settings.batchGroups(), Duration.ofMillis(20))
+                .withSampling(1.0f, 0, 1.0f, MAX_TOKENS)
+                .withStaleness(settings.maxStaleness(), settings.batchGroups())
+                .withSeed(99)).start();
+    }
+
+    private KafkaOptions kafkaOptions() {
+        KafkaOptions options = new KafkaOptions();
+        options.bootstrap = bootstrap;
+        options.prefix = topics.prefix();
+        return options;
+    }
+
+    private Path trainerCheckpoint() {
+        return runDir.resolve("trainer").resolve(TrainerConfig.CHECKPOINT_FILE);
+    }
+
+    /** On the trainer's loop thread: one live line, one CSV row, and now and then a held-out evaluation. */
+    private void onStep(StepResult r) {
+        StringBuilder staleness = new StringBuilder();
+        long[] histogram = r.stalenessHistogram();
+        for (int k = 0; k < histogram.length; k++) {
+            if (histogram[k] > 0) staleness.append(staleness.length() == 0 ? "" : " ").append(k).append(':').append(histogram[k]);
+        }
+        out.printf(Locale.ROOT, "step %4d  v%-4d reward %.3f  acc %.3f  kl %.4f  staleness %-9s dropped %d  %6.0f tok/s%n",
+                r.step(), r.policyVersion(), r.rewardMean(), r.accuracy(), r.kl(), staleness, r.droppedStale(), r.tokensPerSecond());
+        synchronized (this) {
+            metricsCsv.printf(Locale.ROOT, "%d,%d,%d,%d,%.5f,%.5f,%.6f,%.6f,%.5f,%.1f,%s,%.1f%n", r.step(), r.policyVersion(),
+                    r.groups(), r.droppedStale(), r.rewardMean(), r.accuracy(), r.kl(), r.loss(), r.clipFraction(),
+                    r.tokensPerSecond(), staleness.toString().replace(' ', '|'), elapsedMs(started) / 1000.0);
+            metricsCsv.flush();
+        }
+        if (r.step() % settings.evalEvery() == 0 && r.step() < settings.rlSteps()) {
+            long step = r.step(), version = r.policyVersion();
+            evaluator.submit(() -> {
+                try {
+                    // 200 prompts keep the side evaluation cheap; the final one uses --eval-prompts
+                    Accuracy accuracy = evaluate(trainerCheckpoint(), Math.min(200, settings.evalPrompts()));
+                    out.printf(Locale.ROOT, "          held-out accuracy at step %d (v%d): sampled %.1f %%, greedy %.1f %%%n",
+                            step, version, 100 * accuracy.sampled(), 100 * accuracy.greedy());
+                    synchronized (this) {
+                        evalCsv.printf(Locale.ROOT, "%d,%d,%.4f,%.4f%n", step, version, accuracy.sampled(), accuracy.greedy());
+                        evalCsv.flush();
+                    }
+                } catch (Exception e) {
+                    out.println("held-out evaluation at step " + step + " failed: " + e);
+                }
+            });
+        }
+    }
+
+    private Accuracy evaluate(Path checkpoint, int prompts) throws IOException {
+        byte[] weights = Checkpoint.read(checkpoint).weights();
+        try (Policy policy = WeightCodec.decode(weights, settings.device())) {
+            Policy.setIntraOpThreads(1);
+            double sampled = Evaluator.evaluate(policy, settings.task(), prompts, EVAL_SEED,
+                    SamplingParams.plain(EVAL_SEED, MAX_TOKENS)).accuracy();
+            double greedy = Evaluator.evaluate(policy, settings.task(), prompts, EVAL_SEED,
+                    SamplingParams.greedy(MAX_TOKENS)).accuracy();
+            return new Accuracy(sampled, greedy);
+        }
+    }
+
+    private void openCsvs() throws IOException {
+        metricsCsv = new PrintWriter(Files.newBufferedWriter(runDir.resolve("metrics.csv")));
+        metricsCsv.println("step,policy_version,groups,dropped_stale,reward_mean,accuracy,kl,loss,clip_fraction,tokens_per_s,staleness,elapsed_s");
+        evalCsv = new PrintWriter(Files.newBufferedWriter(runDir.resolve("eval.csv")));
+        evalCsv.println("step,policy_version,heldout_sampled_accuracy,heldout_greedy_accuracy");
+    }
+
+    private void writeConfig() throws IOException {
+        Files.writeString(runDir.resolve("config.json"), String.format(Locale.ROOT, """
+                {
+                  "bootstrap": "%s", "topicPrefix": "%s", "task": "%s",
+                  "model": {"width": %d, "layers": %d, "heads": %d, "context": %d},
+                  "sft": {"steps": %d, "batchSize": %d, "lr": %s},
+                  "rl": {"steps": %d, "lr": %s, "batchGroups": %d, "groupSize": %d, "maxStaleness": %d},
+                  "eval": {"every": %d, "prompts": %d}
+                }
+                """, bootstrap, topics.prefix(), settings.task().name(), settings.modelConfig().width(),
+                settings.modelConfig().layers(), settings.modelConfig().heads(), settings.modelConfig().contextLength(),
+                settings.sft().steps(), settings.sft().batchSize(), settings.sft().optimizer().lr(), settings.rlSteps(),
+                settings.lr(), settings.batchGroups(), settings.groupSize(), settings.maxStaleness(),
+                settings.evalEvery(), settings.evalPrompts()));
+    }
+
+    private void printSummary(Summary s) {
+        out.println();
+        out.println(s.completed() ? "demo finished" : "demo stopped early");
+        out.printf(Locale.ROOT, "  held-out accuracy, sampled at T=1:  after SFT %5.1f %%   after RL %5.1f %%   (%+.1f points)%n",
+                100 * s.afterSft().sampled(), 100 * s.afterRl().sampled(), 100 * (s.afterRl().sampled() - s.afterSft().sampled()));
+        out.printf(Locale.ROOT, "  held-out accuracy, greedy:          after SFT %5.1f %%   after RL %5.1f %%%n",
+                100 * s.afterSft().greedy(), 100 * s.afterRl().greedy());
+        out.printf(Locale.ROOT, "  %d trainer steps, final policy version %d%n", s.steps(), s.finalVersion());
+        out.printf(Locale.ROOT, "  wall time %.1f s (SFT %.1f s, RL %.1f s)%n", s.wallMs() / 1000.0, s.sftMs() / 1000.0, s.rlMs() / 1000.0);
+        out.println("  files: " + runDir + " (config.json, summary.json, metrics.csv, eval.csv, sft.ckpt, trainer/)");
+    }
+
+    private void writeSummary(Summary s) throws IOException {
+        Files.writeString(runDir.resolve("summary.json"), String.format(Locale.ROOT, """
+                {
+                  "completed": %s,
+                  "heldoutSampledAccuracy": {"afterSft": %.4f, "afterRl": %.4f},
+                  "heldoutGreedyAccuracy": {"afterSft": %.4f, "afterRl": %.4f},
+                  "trainerSteps": %d, "finalPolicyVersion": %d,
+                  "wallSeconds": %.1f, "sftSeconds": %.1f, "rlSeconds": %.1f
+                }
+                """, s.completed(), s.afterSft().sampled(), s.afterRl().sampled(), s.afterSft().greedy(),
+                s.afterRl().greedy(), s.steps(), s.finalVersion(), s.wallMs() / 1000.0, s.sftMs() / 1000.0, s.rlMs() / 1000.0));
+    }
+
+    /** Asks a running {@link #run()} to wind down (Ctrl-C). */
+    void stop() {
+        stopRequested = true;
+    }
+
+    private void closeServices() {
+        if (generator != null) generator.close();
+        if (trainer != null) trainer.close();
+        if (reward != null) reward.close();
+        generator = null;
+        trainer = null;
+        reward = null;
+        evaluator.shutdown();
+        try {
+            evaluator.awaitTermination(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closeServices();
+        synchronized (this) {
+            if (metricsCsv != null) metricsCsv.close();
+            if (evalCsv != null) evalCsv.close();
+        }
+    }
+
+    private static long elapsedMs(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+}

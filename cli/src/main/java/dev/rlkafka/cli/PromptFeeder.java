@@ -1,0 +1,49 @@
+package dev.rlkafka.cli;
+
+import dev.rlkafka.policy.task.Split;
+import dev.rlkafka.policy.task.Task;
+import dev.rlkafka.policy.task.TaskPrompt;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.avro.Prompt;
+import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** Writes a task's training prompts to rl.prompts, keyed by prompt id. */
+final class PromptFeeder {
+    private PromptFeeder() {
+    }
+
+    /** @return how many prompts were written (and acknowledged by the broker) */
+    static int feed(String bootstrap, Topics topics, Task task, int count, int groupSize, long seed, String idPrefix) {
+        List<TaskPrompt> prompts = task.prompts(Split.TRAIN, count, seed);
+        Map<String, Object> props = Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5);
+        try (var producer = new KafkaProducer<>(props, new StringSerializer(), RlSerdes.prompt().serializer())) {
+            Instant now = Instant.now();
+            for (TaskPrompt p : prompts) {
+                String promptId = idPrefix + p.id();
+                Prompt prompt = Prompt.newBuilder()
+                        .setPromptId(promptId)
+                        .setTask(task.name())
+                        .setText(p.text())
+                        .setReferenceAnswer(p.referenceAnswer())
+                        .setGroupSize(groupSize)
+                        .setCreatedAtMs(now)
+                        .build();
+                producer.send(new ProducerRecord<>(topics.prompts(), promptId, prompt));
+            }
+            producer.flush();
+        }
+        return prompts.size();
+    }
+}
