@@ -132,7 +132,7 @@ final class DemoRun implements AutoCloseable {
         // generator and trainer share 2 cores: one libtorch thread each
         trainer = new TrainerService(TrainerCommand.config(kafkaOptions(), sftCheckpoint, runDir.resolve("trainer"),
                         settings.batchGroups(), 1, settings.maxStaleness(), settings.lr(),
-                        dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA)
+                        dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA, settings.rlSteps())
                 .withDevice("cpu", 1)
                 .withStop(settings.rlSteps(), false))
                 .onStep(this::onStep)

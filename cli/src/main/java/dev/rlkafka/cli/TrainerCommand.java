@@ -50,7 +50,12 @@ final class TrainerCommand implements Callable<Integer> {
     double beta;
 
     @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps; 0 = run until Ctrl-C (default: ${DEFAULT-VALUE}).")
-    long maxSteps;
+    int maxSteps;
+
+    @Option(names = "--lr-decay-steps", defaultValue = "-1",
+            description = "Cosine-decay the learning rate to 10 %% over this many steps; 0 = constant; "
+                    + "default: --max-steps (constant when that is 0).")
+    int decaySteps;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE}).")
     String device;
@@ -61,7 +66,8 @@ final class TrainerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TrainerConfig config = config(kafka, reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness, lr, beta)
+        int decay = decaySteps >= 0 ? decaySteps : maxSteps;
+        TrainerConfig config = config(kafka, reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness, lr, beta, decay)
                 .withDevice(device, threads)
                 .withStop(maxSteps, false);
         try (TrainerService trainer = new TrainerService(config).start()) {
@@ -78,11 +84,11 @@ final class TrainerCommand implements Callable<Integer> {
     }
 
     static TrainerConfig config(KafkaOptions kafka, Path reference, Path checkpointDir, int batchGroups,
-                                int stepsPerVersion, int maxStaleness, double lr, double beta) {
+                                int stepsPerVersion, int maxStaleness, double lr, double beta, int decaySteps) {
         GrpoConfig loss = new GrpoConfig(GrpoConfig.DEFAULT_CLIP_EPS, beta, GrpoConfig.DEFAULT_BEHAVIOUR_CAP);
         return TrainerConfig.defaults(kafka.bootstrap, checkpointDir, reference)
                 .withTopics(kafka.topics())
                 .withBatching(batchGroups, stepsPerVersion, maxStaleness)
-                .withUpdate(new GrpoUpdater.Config(loss, AdamWConfig.DEFAULT.withLr(lr), TrainerConfig.DEFAULT_MAX_GRAD_NORM));
+                .withUpdate(new GrpoUpdater.Config(loss, AdamWConfig.DEFAULT.withLr(lr), TrainerConfig.DEFAULT_MAX_GRAD_NORM, decaySteps));
     }
 }

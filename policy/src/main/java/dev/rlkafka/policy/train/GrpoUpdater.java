@@ -28,12 +28,34 @@ import java.util.Map;
  */
 public final class GrpoUpdater implements AutoCloseable {
 
-    /** @param maxGradNorm global gradient-norm clip */
-    public record Config(GrpoConfig loss, AdamWConfig optimizer, double maxGradNorm) {
+    /**
+     * @param maxGradNorm global gradient-norm clip
+     * @param decaySteps  0 keeps the learning rate constant; otherwise it follows a cosine from the optimiser's lr
+     *                    down to 10 % of it at step {@code decaySteps}. Adam's steps keep their size however small
+     *                    the advantages get, so without decay a nearly solved task keeps being shaken.
+     */
+    public record Config(GrpoConfig loss, AdamWConfig optimizer, double maxGradNorm, int decaySteps) {
         public static final Config DEFAULT = new Config(GrpoConfig.DEFAULT, AdamWConfig.DEFAULT.withLr(1e-4), 1.0);
 
         public Config {
             if (!(maxGradNorm > 0)) throw new IllegalArgumentException("maxGradNorm must be > 0, got " + maxGradNorm);
+            if (decaySteps < 0) throw new IllegalArgumentException("decaySteps must be >= 0, got " + decaySteps);
+        }
+
+        /** A constant learning rate. */
+        public Config(GrpoConfig loss, AdamWConfig optimizer, double maxGradNorm) {
+            this(loss, optimizer, maxGradNorm, 0);
+        }
+
+        public Config withDecaySteps(int decaySteps) {
+            return new Config(loss, optimizer, maxGradNorm, decaySteps);
+        }
+
+        /** Learning rate of optimiser step {@code step} (0-based). */
+        public double learningRate(long step) {
+            if (decaySteps == 0) return optimizer.lr();
+            double progress = Math.min(1.0, (double) step / decaySteps);
+            return optimizer.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
         }
     }
 
@@ -96,7 +118,8 @@ public final class GrpoUpdater implements AutoCloseable {
         }
         double gradNorm = GradientClipping.clipGlobalNorm(policy.parameters().values(), config.maxGradNorm());
         if (Double.isFinite(gradNorm)) {
-            optimizer.step();
+            // the step count comes back with the optimiser state, so a resumed run keeps its schedule
+            optimizer.step(config.learningRate(optimizer.stepCount()));
         }
         optimizer.zeroGradients();
         return new Stats(loss, result.meanKl(), result.clipFraction(), result.meanRatio(),
