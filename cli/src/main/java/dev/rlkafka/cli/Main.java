@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 RewardCommand.class,
                 TrainerCommand.class,
                 DemoCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Run 'rlkafka COMMAND --help' for a command's options."})
 public final class Main implements Runnable {
