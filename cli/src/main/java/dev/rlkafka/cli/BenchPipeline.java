@@ -1,0 +1,582 @@
+package dev.rlkafka.cli;
+
+import ai.djl.Device;
+import dev.rlkafka.generator.GeneratorConfig;
+import dev.rlkafka.generator.GeneratorService;
+import dev.rlkafka.policy.loss.GrpoConfig;
+import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.sampling.SamplingParams;
+import dev.rlkafka.policy.task.Task;
+import dev.rlkafka.policy.train.Evaluator;
+import dev.rlkafka.policy.train.GrpoLoop;
+import dev.rlkafka.policy.train.SftConfig;
+import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.policy.weights.WeightCodec;
+import dev.rlkafka.reward.RewardConfig;
+import dev.rlkafka.reward.RewardService;
+import dev.rlkafka.schemas.serde.RlSerdes;
+import dev.rlkafka.schemas.TopicAdmin;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.avro.WeightChunk;
+import dev.rlkafka.trainer.StepResult;
+import dev.rlkafka.trainer.TrainerConfig;
+import dev.rlkafka.trainer.TrainerService;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+/**
+ * {@code rlkafka bench pipeline}: from one SFT checkpoint, measures in one run (a) RL-loop tokens/s through the
+ * services and Kafka vs {@link GrpoLoop} in-process, (b) wall time to a held-out accuracy target with
+ * max-staleness N vs 0, (c) weight publish→swapped latency vs a raw produce→consume of the same bytes.
+ */
+final class BenchPipeline {
+    private static final Logger log = LoggerFactory.getLogger(BenchPipeline.class);
+    static final int SERVICE_SEED = 99;
+
+    /**
+     * @param sftSteps            SFT optimiser steps of the one shared starting checkpoint
+     * @param throughputSteps     trainer steps of the throughput runs, warm-up included
+     * @param warmupSteps         first steps left out of tokens/s
+     * @param asyncStaleness      max-staleness of the asynchronous runs ((a) and (b)); (b) compares it with 0
+     * @param inProcessThreads    libtorch threads of the in-process loop (the services use one each for generator and trainer)
+     * @param targetPoints        (b) target: held-out sampled accuracy of the SFT checkpoint plus this many points
+     * @param maxSteps            (b) step cap of each run
+     * @param rawRepeats          (c) raw produce→consume measurements
+     */
+    record Settings(Task task, ModelConfig modelConfig, Device device, int sftSteps, double lr, int batchGroups,
+                    int groupSize, int throughputSteps, int warmupSteps, int asyncStaleness, int inProcessThreads,
+                    double targetPoints, int evalEvery, int evalPrompts, int maxSteps, int rawRepeats,
+                    boolean skipTimeToTarget, Path workDir) {
+        Settings {
+            if (sftSteps < 1) throw new IllegalArgumentException("--sft-steps must be >= 1, got " + sftSteps);
+            if (warmupSteps < 1) throw new IllegalArgumentException("--warmup-steps must be >= 1, got " + warmupSteps);
+            if (throughputSteps < warmupSteps + 2) {
+                throw new IllegalArgumentException("--steps must be >= --warmup-steps + 2 = " + (warmupSteps + 2) + ", got " + throughputSteps);
+            }
+            if (asyncStaleness < 1) throw new IllegalArgumentException("--max-staleness must be >= 1 (0 is the baseline), got " + asyncStaleness);
+            if (inProcessThreads < 1) throw new IllegalArgumentException("--in-process-threads must be >= 1, got " + inProcessThreads);
+            if (evalEvery < 1) throw new IllegalArgumentException("--eval-every must be >= 1, got " + evalEvery);
+            if (evalPrompts < 1) throw new IllegalArgumentException("--eval-prompts must be >= 1, got " + evalPrompts);
+            if (maxSteps < evalEvery) throw new IllegalArgumentException("--max-steps must be >= --eval-every, got " + maxSteps);
+            if (rawRepeats < 1) throw new IllegalArgumentException("--raw-repeats must be >= 1, got " + rawRepeats);
+        }
+    }
+
+    /** Tokens/s over the steps after the warm-up: tokens trained / wall time between the end of step w and step n. */
+    record Throughput(int steps, int warmupSteps, long tokens, double seconds) {
+        double tokensPerSecond() {
+            return tokens / seconds;
+        }
+
+        double msPerStep() {
+            return 1000 * seconds / (steps - warmupSteps);
+        }
+
+        static Throughput of(long[] stepEndNanos, long[] tokens, int warmup) {
+            long sum = 0;
+            for (int i = warmup; i < tokens.length; i++) sum += tokens[i];
+            double seconds = (stepEndNanos[tokens.length - 1] - stepEndNanos[warmup - 1]) / 1e9;
+            return new Throughput(tokens.length, warmup, sum, seconds);
+        }
+    }
+
+    /** One held-out evaluation of the trainer's checkpoint after {@code step}, which ended {@code seconds} into the run. */
+    record Eval(long step, double seconds, double accuracy) {
+    }
+
+    /** One run of the three services. {@code swapMs}: publish→swapped per version the generator loaded (v0 excluded). */
+    record ServiceRun(String name, int maxStaleness, long steps, double seconds, Throughput throughput, List<Eval> evals,
+                      Eval reached, Map<Long, Long> swapMs, long versionsPublished, long droppedStale,
+                      List<byte[]> lastWeightRecords) {
+    }
+
+    /** Everything measured; ratios are methods. */
+    record Result(Settings settings, double sftSeconds, double sftAccuracy, double target, ServiceRun throughputRun,
+                  Throughput inProcess, ServiceRun async, ServiceRun sync, long weightBytes, int weightRecords,
+                  List<Double> rawMs) {
+        double throughputRatio() {
+            return throughputRun.throughput().tokensPerSecond() / inProcess.tokensPerSecond();
+        }
+
+        double swapMedianMs() {
+            return median(throughputRun.swapMs().values().stream().map(Long::doubleValue).toList());
+        }
+
+        double rawMedianMs() {
+            return median(rawMs);
+        }
+    }
+
+    private final Settings settings;
+    private final String bootstrap;
+    private final String runId;
+    private final PrintStream out;
+    private final long started = System.nanoTime();
+
+    BenchPipeline(Settings settings, String bootstrap, String runId, PrintStream out) {
+        this.settings = settings;
+        this.bootstrap = bootstrap;
+        this.runId = runId;
+        this.out = out;
+    }
+
+    Result run() throws Exception {
+        Files.createDirectories(settings.workDir());
+        phase("SFT: %d steps on '%s' (one checkpoint, the start of every measured run)", settings.sftSteps(), settings.task().name());
+        long sftStart = System.nanoTime();
+        Path sft = settings.workDir().resolve("sft.ckpt");
+        try (Policy policy = Policy.create(settings.modelConfig(), settings.device(), 1234L)) {
+            Policy.setIntraOpThreads(2);
+            SftConfig defaults = SftConfig.DEFAULT;
+            SftConfig config = new SftConfig(settings.sftSteps(), SftConfig.DEFAULT_BATCH_SIZE, defaults.optimizer(),
+                    Math.min(defaults.warmupSteps(), settings.sftSteps()), defaults.maxGradNorm(), 1234L);
+            SftCommand.train(policy, settings.task(), config);
+            Checkpoint.of(policy, settings.sftSteps(), Map.of(), Map.of("task", settings.task().name(), "kind", "sft")).write(sft);
+        }
+        double sftSeconds = (System.nanoTime() - sftStart) / 1e9;
+        byte[] sftWeights = Checkpoint.read(sft).weights();
+        double sftAccuracy = evaluate(sftWeights);
+        double target = Math.min(1.0, sftAccuracy + settings.targetPoints() / 100);
+        phase("SFT done in %.1f s: held-out sampled accuracy %.1f %% (%d prompts); target for (b) %.1f %%",
+                sftSeconds, 100 * sftAccuracy, settings.evalPrompts(), 100 * target);
+
+        phase("(a) services over Kafka: %d steps, %d groups of %d, max-staleness %d", settings.throughputSteps(),
+                settings.batchGroups(), settings.groupSize(), settings.asyncStaleness());
+        ServiceRun throughputRun = runServices("throughput", sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN);
+        phase("(a) services: %.0f tokens/s (%.0f ms/step), %d versions swapped",
+                throughputRun.throughput().tokensPerSecond(), throughputRun.throughput().msPerStep(), throughputRun.swapMs().size());
+
+        phase("(a) in-process GrpoLoop: %d steps, same batch shape, %d libtorch thread(s)", settings.throughputSteps(), settings.inProcessThreads());
+        Throughput inProcess = runInProcess(sftWeights);
+        phase("(a) in-process: %.0f tokens/s (%.0f ms/step)", inProcess.tokensPerSecond(), inProcess.msPerStep());
+
+        List<byte[]> weightRecords = throughputRun.lastWeightRecords();
+        long weightBytes = weightRecords.stream().mapToLong(b -> b.length).sum();
+        phase("(c) raw produce→consume of the last version's %d record(s), %d bytes, %d times", weightRecords.size(), weightBytes, settings.rawRepeats());
+        List<Double> rawMs = rawProduceConsume(weightRecords);
+
+        ServiceRun async = null, sync = null;
+        if (!settings.skipTimeToTarget()) {
+            phase("(b) max-staleness %d until held-out sampled accuracy >= %.1f %% (cap %d steps)", settings.asyncStaleness(), 100 * target, settings.maxSteps());
+            async = runServices("async", sft, settings.asyncStaleness(), settings.maxSteps(), target);
+            reportReached(async);
+            phase("(b) max-staleness 0 until held-out sampled accuracy >= %.1f %% (cap %d steps)", 100 * target, settings.maxSteps());
+            sync = runServices("sync", sft, 0, settings.maxSteps(), target);
+            reportReached(sync);
+        }
+        return new Result(settings, sftSeconds, sftAccuracy, target, throughputRun, inProcess, async, sync,
+                weightBytes, weightRecords.size(), rawMs);
+    }
+
+    private void reportReached(ServiceRun r) {
+        if (r.reached() != null) {
+            phase("(b) %s: reached %.1f %% at step %d, %.1f s", r.name(), 100 * r.reached().accuracy(), r.reached().step(), r.reached().seconds());
+        } else {
+            phase("(b) %s: target not reached in %d steps (%.1f s)", r.name(), r.steps(), r.seconds());
+        }
+    }
+
+    /** The three services from the SFT checkpoint on fresh topics, until {@code maxSteps} or held-out accuracy >= target. */
+    private ServiceRun runServices(String name, Path sft, int maxStaleness, int maxSteps, double target) throws Exception {
+        Topics topics = Topics.withPrefix("bench-" + runId + "-" + name + ".");
+        TopicAdmin.ensureTopics(bootstrap, topics, DemoRun.PARTITIONS, (short) 1);
+        Path dir = Files.createDirectories(settings.workDir().resolve(name));
+        Path checkpoint = dir.resolve("trainer").resolve(TrainerConfig.CHECKPOINT_FILE);
+        boolean evaluating = !Double.isNaN(target);
+
+        long[] stepEnd = new long[maxSteps];
+        long[] tokens = new long[maxSteps];
+        List<Eval> evals = new ArrayList<>();
+        AtomicReference<Eval> reached = new AtomicReference<>();
+        long[] dropped = new long[1];
+        ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-eval"));
+        long[] runStart = {System.nanoTime()};
+
+        KafkaOptions kafka = new KafkaOptions();
+        kafka.bootstrap = bootstrap;
+        kafka.prefix = topics.prefix();
+        GeneratorConfig generatorConfig = GeneratorConfig.defaults(bootstrap).withTopics(topics)
+                .withGeneratorId("bench-generator-" + name)
+                .withGroupSize(settings.groupSize())
+                .withBatching(settings.batchGroups(), Duration.ofMillis(20))
+                .withSampling(1.0f, 0, 1.0f, DemoRun.MAX_TOKENS)
+                .withStaleness(maxStaleness, settings.batchGroups())
+                .withSeed(SERVICE_SEED);
+        WeightsWatcher weights = new WeightsWatcher(generatorConfig);
+        Thread weightsThread = new Thread(weights, "bench-weights-watcher");
+        weightsThread.start();
+
+        RewardService reward = null;
+        TrainerService trainer = null;
+        GeneratorService generator = null;
+        SwapWatcher swaps = null;
+        Thread swapThread = null;
+        try {
+            reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics).withStateDir(dir.resolve("reward-state"))).start();
+            runStart[0] = System.nanoTime();
+            trainer = new TrainerService(TrainerCommand.config(kafka, sft, dir.resolve("trainer"), settings.batchGroups(), 1,
+                    maxStaleness, settings.lr(), GrpoConfig.DEFAULT_BETA, maxSteps)
+                    .withDevice("cpu", 1)   // generator and trainer share 2 cores: one libtorch thread each
+                    .withStop(maxSteps, false))
+                    .onStep(r -> {
+                        int i = (int) r.step() - 1;
+                        if (i < 0 || i >= maxSteps) return;
+                        stepEnd[i] = System.nanoTime();
+                        tokens[i] = r.tokens();
+                        dropped[0] += r.droppedStale();
+                        if (r.step() % 10 == 0) {
+                            log.info("{} step {} v{} reward {} {} tok/s", name, r.step(), r.policyVersion(),
+                                    String.format(Locale.ROOT, "%.3f", r.rewardMean()), Math.round(r.tokensPerSecond()));
+                        }
+                        if (evaluating && r.step() % settings.evalEvery() == 0 && reached.get() == null) {
+                            double seconds = (stepEnd[i] - runStart[0]) / 1e9;
+                            byte[] w = readWeights(checkpoint);   // written before the listener runs: this step's weights
+                            evaluator.submit(() -> {
+                                double accuracy = evaluate(w);
+                                Eval e = new Eval(r.step(), seconds, accuracy);
+                                synchronized (evals) {
+                                    evals.add(e);
+                                }
+                                phase("(b) %s: held-out sampled accuracy at step %d (%.1f s): %.1f %%", name, r.step(), seconds, 100 * accuracy);
+                                if (accuracy >= target) reached.compareAndSet(null, e);
+                                return null;
+                            });
+                        }
+                    })
+                    .start();
+            generator = new GeneratorService(generatorConfig).start();
+            swaps = new SwapWatcher(generator);
+            swapThread = new Thread(swaps, "bench-swap-watcher");
+            swapThread.start();
+            int prompts = (int) Math.ceil(maxSteps * settings.batchGroups() * 1.25) + 4 * settings.batchGroups();
+            PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42, "");
+            while (!trainer.awaitStop(Duration.ofMillis(200)) && reached.get() == null) {
+                if (trainer.failure().isPresent()) throw new IllegalStateException(name + ": trainer failed", trainer.failure().get());
+                if (generator.failure().isPresent()) throw new IllegalStateException(name + ": generator failed", generator.failure().get());
+            }
+            long steps = Math.min(trainer.step(), maxSteps);
+            double seconds = (System.nanoTime() - runStart[0]) / 1e9;
+            evaluator.shutdown();
+            evaluator.awaitTermination(5, TimeUnit.MINUTES);   // evaluations of steps already taken still count
+            long versions = trainer.policyVersion();
+            swaps.stop();
+            swapThread.join();
+            weights.stop();
+            weightsThread.join();
+            Map<Long, Long> swapMs = new java.util.TreeMap<>();
+            swaps.swappedAtMs.forEach((version, at) -> {
+                Long publishedAt = weights.createdAtMs.get(version);
+                if (version > 0 && publishedAt != null) swapMs.put(version, at - publishedAt);
+            });
+            int measured = (int) Math.min(steps, maxSteps);
+            Throughput throughput = measured >= settings.warmupSteps() + 2
+                    ? Throughput.of(Arrays.copyOf(stepEnd, measured), Arrays.copyOf(tokens, measured), settings.warmupSteps())
+                    : null;
+            List<Eval> sorted;
+            synchronized (evals) {
+                sorted = evals.stream().sorted(java.util.Comparator.comparingLong(Eval::step)).toList();
+            }
+            // the first evaluated step at or above the target (a later step's evaluation may have finished first)
+            Eval first = sorted.stream().filter(e -> e.accuracy() >= target).findFirst().orElse(null);
+            return new ServiceRun(name, maxStaleness, steps, seconds, throughput, sorted, first, swapMs, versions,
+                    dropped[0], weights.lastRecords.get());
+        } finally {
+            evaluator.shutdownNow();
+            if (swaps != null) swaps.stop();
+            weights.stop();
+            if (generator != null) generator.close();
+            if (trainer != null) trainer.close();
+            if (reward != null) reward.close();
+        }
+    }
+
+    /** The same loop without Kafka, one thread: sample G per prompt, score, advantages, one GRPO step. */
+    private Throughput runInProcess(byte[] sftWeights) {
+        int steps = settings.throughputSteps();
+        long[] stepEnd = new long[steps];
+        long[] tokens = new long[steps];
+        try (Policy policy = WeightCodec.decode(sftWeights, settings.device());
+             Policy reference = WeightCodec.decode(sftWeights, settings.device())) {
+            Policy.setIntraOpThreads(settings.inProcessThreads());
+            TrainerConfig trainerConfig = TrainerCommand.config(kafkaOptions(Topics.DEFAULT), Path.of("unused"), Path.of("unused"),
+                    settings.batchGroups(), 1, settings.asyncStaleness(), settings.lr(), GrpoConfig.DEFAULT_BETA, steps);
+            GrpoLoop loop = new GrpoLoop(policy, reference, settings.task(),
+                    new GrpoLoop.Config(settings.batchGroups(), settings.groupSize(),
+                            SamplingParams.plain(SERVICE_SEED, DemoRun.MAX_TOKENS), true, 42),
+                    trainerConfig.update());
+            for (int i = 0; i < steps; i++) {
+                GrpoLoop.StepResult r = loop.step();
+                stepEnd[i] = System.nanoTime();
+                tokens[i] = r.stats().tokens();
+                if ((i + 1) % 10 == 0) log.info("in-process step {} reward {}", i + 1, String.format(Locale.ROOT, "%.3f", r.meanReward()));
+            }
+        }
+        return Throughput.of(stepEnd, tokens, settings.warmupSteps());
+    }
+
+    /**
+     * Produces the given records (a published version's weight chunks, as they were on the topic) with a plain,
+     * non-transactional producer and times until a consumer that is already polling has all of them.
+     */
+    private List<Double> rawProduceConsume(List<byte[]> records) throws Exception {
+        if (records.isEmpty()) throw new IllegalStateException("no weight version was seen on the weights topic");
+        Topics topics = Topics.withPrefix("bench-" + runId + "-raw.");
+        TopicAdmin.ensureTopics(bootstrap, topics, DemoRun.PARTITIONS, (short) 1);
+        String topic = topics.policyWeights();
+        GeneratorConfig generatorConfig = GeneratorConfig.defaults(bootstrap).withTopics(topics).withGeneratorId("bench-raw");
+        Properties producerProps = TrainerService.producerProperties(
+                TrainerCommand.config(kafkaOptions(topics), Path.of("unused"), Path.of("unused"), 1, 1, 0, 1e-4, 0, 0));
+        producerProps.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+        Properties consumerProps = GeneratorService.weightsConsumerProperties(generatorConfig);
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        List<Double> ms = new ArrayList<>();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps);
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);   // resolve the end offsets before timing
+            for (int repeat = -2; repeat < settings.rawRepeats(); repeat++) {   // two untimed warm-ups
+                String key = "raw-" + repeat;
+                long start = System.nanoTime();
+                for (byte[] value : records) producer.send(new ProducerRecord<>(topic, key, value));
+                producer.flush();
+                int received = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (received < records.size()) {
+                    if (System.nanoTime() > deadline) throw new IllegalStateException("raw record " + key + " not consumed within 30 s");
+                    for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(100))) {
+                        if (new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8).equals(key)) received++;
+                    }
+                }
+                if (repeat >= 0) ms.add((System.nanoTime() - start) / 1e6);
+            }
+        }
+        return ms;
+    }
+
+    private KafkaOptions kafkaOptions(Topics topics) {
+        KafkaOptions kafka = new KafkaOptions();
+        kafka.bootstrap = bootstrap;
+        kafka.prefix = topics.prefix();
+        return kafka;
+    }
+
+    private double evaluate(byte[] weights) {
+        try (Policy policy = WeightCodec.decode(weights, settings.device())) {
+            Policy.setIntraOpThreads(1);
+            return Evaluator.evaluate(policy, settings.task(), settings.evalPrompts(), DemoRun.EVAL_SEED,
+                    SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS)).accuracy();
+        }
+    }
+
+    private static byte[] readWeights(Path checkpoint) {
+        try {
+            return Checkpoint.read(checkpoint).weights();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read trainer checkpoint " + checkpoint, e);
+        }
+    }
+
+    private void phase(String format, Object... args) {
+        out.printf(Locale.ROOT, "[%6.1f s] %s%n", (System.nanoTime() - started) / 1e9, String.format(Locale.ROOT, format, args));
+    }
+
+    static double median(List<Double> values) {
+        if (values.isEmpty()) return Double.NaN;
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** Watches the generator's policy version; records the wall-clock ms when each version became the one it samples with. */
+    private static final class SwapWatcher implements Runnable {
+        final Map<Long, Long> swappedAtMs = new ConcurrentHashMap<>();
+        private final GeneratorService generator;
+        private volatile boolean running = true;
+
+        SwapWatcher(GeneratorService generator) {
+            this.generator = generator;
+        }
+
+        @Override
+        public void run() {
+            long last = -1;
+            while (running) {
+                long version = generator.policyVersion();
+                if (version > last) {
+                    swappedAtMs.put(version, System.currentTimeMillis());
+                    last = version;
+                }
+                try {
+                    Thread.sleep(1);   // 1 ms resolution; the latencies measured are tens to hundreds of ms
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        void stop() {
+            running = false;
+        }
+    }
+
+    /** Reads the run's weights topic (read_committed, as a generator does): each version's createdAtMs and raw records. */
+    private static final class WeightsWatcher implements Runnable {
+        final Map<Long, Long> createdAtMs = new ConcurrentHashMap<>();
+        final AtomicReference<List<byte[]>> lastRecords = new AtomicReference<>(List.of());
+        private final GeneratorConfig config;
+        private volatile boolean running = true;
+
+        WeightsWatcher(GeneratorConfig config) {
+            this.config = config;
+        }
+
+        @Override
+        public void run() {
+            Properties props = GeneratorService.weightsConsumerProperties(config);
+            props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.generatorId() + "-bench-watcher");
+            String topic = config.topics().policyWeights();
+            Map<Long, List<byte[]>> partial = new java.util.HashMap<>();
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+                List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                while (running) {
+                    for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(50))) {
+                        WeightChunk chunk = RlSerdes.weightChunk().codec().decode(rec);
+                        List<byte[]> chunks = partial.computeIfAbsent(chunk.getVersion(), v -> new ArrayList<>());
+                        chunks.add(rec.value());
+                        if (chunks.size() == chunk.getChunkCount()) {
+                            createdAtMs.put(chunk.getVersion(), chunk.getCreatedAtMs().toEpochMilli());
+                            lastRecords.set(List.copyOf(partial.remove(chunk.getVersion())));
+                        }
+                    }
+                }
+            }
+        }
+
+        void stop() {
+            running = false;
+        }
+    }
+
+    /** The table printed on stdout. */
+    static String table(Result r) {
+        StringBuilder t = new StringBuilder();
+        Throughput services = r.throughputRun().throughput(), inProcess = r.inProcess();
+        t.append(String.format(Locale.ROOT, "%nrlkafka bench pipeline  (task %s, %d groups x %d per step, SFT %d steps -> held-out sampled accuracy %.1f %%)%n",
+                r.settings().task().name(), r.settings().batchGroups(), r.settings().groupSize(), r.settings().sftSteps(), 100 * r.sftAccuracy()));
+        t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "measure", "pipeline", "baseline", "ratio"));
+        t.append("-".repeat(102)).append('\n');
+        t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n",
+                "(a) RL-loop tokens/s: services over Kafka / in-process loop",
+                services.tokensPerSecond(), inProcess.tokensPerSecond(), r.throughputRatio()));
+        t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n", "    ms per trainer step (steps " + (services.warmupSteps() + 1) + ".." + services.steps() + ")",
+                services.msPerStep(), inProcess.msPerStep(), services.msPerStep() / inProcess.msPerStep()));
+        if (r.async() != null && r.sync() != null) {
+            String target = String.format(Locale.ROOT, "%.1f %%", 100 * r.target());
+            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "(b) wall s to held-out " + target + ": staleness " + r.settings().asyncStaleness() + " / 0",
+                    reachedSeconds(r.async()), reachedSeconds(r.sync()),
+                    r.async().reached() != null && r.sync().reached() != null
+                            ? String.format(Locale.ROOT, "%.3f", r.async().reached().seconds() / r.sync().reached().seconds()) : "n/a"));
+            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "    trainer steps to the target",
+                    r.async().reached() == null ? ">" + r.async().steps() : "" + r.async().reached().step(),
+                    r.sync().reached() == null ? ">" + r.sync().steps() : "" + r.sync().reached().step(),
+                    r.async().reached() != null && r.sync().reached() != null
+                            ? String.format(Locale.ROOT, "%.3f", (double) r.async().reached().step() / r.sync().reached().step()) : "n/a"));
+        } else {
+            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "(b) time to target", "skipped", "skipped", "n/a"));
+        }
+        t.append(String.format(Locale.ROOT, "%-62s %14.1f %14.1f %9.1f%n",
+                "(c) median ms publish->swapped / raw produce->consume", r.swapMedianMs(), r.rawMedianMs(), r.swapMedianMs() / r.rawMedianMs()));
+        t.append(String.format(Locale.ROOT, "    (%d versions swapped, %d weight record(s) of %d bytes in all, raw x%d)%n",
+                r.throughputRun().swapMs().size(), r.weightRecords(), r.weightBytes(), r.rawMs().size()));
+        return t.toString();
+    }
+
+    private static String reachedSeconds(ServiceRun run) {
+        return run.reached() == null ? String.format(Locale.ROOT, ">%.1f", run.seconds()) : String.format(Locale.ROOT, "%.1f", run.reached().seconds());
+    }
+
+    /** Raw numbers and ratios. */
+    static String json(Result r) {
+        Settings s = r.settings();
+        StringBuilder j = new StringBuilder("{\n");
+        j.append(String.format(Locale.ROOT, "  \"settings\": {\"task\": \"%s\", \"model\": {\"width\": %d, \"layers\": %d, \"heads\": %d, \"context\": %d}, "
+                        + "\"sftSteps\": %d, \"lr\": %s, \"batchGroups\": %d, \"groupSize\": %d, \"steps\": %d, \"warmupSteps\": %d, "
+                        + "\"maxStaleness\": %d, \"inProcessThreads\": %d, \"targetPoints\": %s, \"evalEvery\": %d, \"evalPrompts\": %d, "
+                        + "\"maxSteps\": %d, \"rawRepeats\": %d, \"cores\": %d},%n",
+                s.task().name(), s.modelConfig().width(), s.modelConfig().layers(), s.modelConfig().heads(), s.modelConfig().contextLength(),
+                s.sftSteps(), s.lr(), s.batchGroups(), s.groupSize(), s.throughputSteps(), s.warmupSteps(), s.asyncStaleness(),
+                s.inProcessThreads(), s.targetPoints(), s.evalEvery(), s.evalPrompts(), s.maxSteps(), s.rawRepeats(),
+                Runtime.getRuntime().availableProcessors()));
+        j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
+        j.append(String.format(Locale.ROOT, "  \"throughput\": {\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
+                        + "\"versionsPublished\": %d, \"droppedStale\": %d},%n",
+                json(r.throughputRun().throughput()), json(r.inProcess()), r.throughputRatio(),
+                r.throughputRun().versionsPublished(), r.throughputRun().droppedStale()));
+        if (r.async() != null && r.sync() != null) {
+            j.append(String.format(Locale.ROOT, "  \"timeToTarget\": {\"target\": %.4f, \"async\": %s, \"sync\": %s, \"ratioSeconds\": %s, \"ratioSteps\": %s},%n",
+                    r.target(), json(r.async()), json(r.sync()),
+                    r.async().reached() != null && r.sync().reached() != null ? fmt(r.async().reached().seconds() / r.sync().reached().seconds()) : "null",
+                    r.async().reached() != null && r.sync().reached() != null ? fmt((double) r.async().reached().step() / r.sync().reached().step()) : "null"));
+        } else {
+            j.append("  \"timeToTarget\": null,\n");
+        }
+        j.append(String.format(Locale.ROOT, "  \"weightLatency\": {\"weightBytes\": %d, \"weightRecords\": %d, \"publishToSwappedMs\": {%s}, "
+                        + "\"publishToSwappedMedianMs\": %s, \"rawProduceConsumeMs\": [%s], \"rawMedianMs\": %s, \"ratio\": %s}%n",
+                r.weightBytes(), r.weightRecords(),
+                r.throughputRun().swapMs().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue()).collect(Collectors.joining(", ")),
+                fmt(r.swapMedianMs()), r.rawMs().stream().map(BenchPipeline::fmt).collect(Collectors.joining(", ")),
+                fmt(r.rawMedianMs()), fmt(r.swapMedianMs() / r.rawMedianMs())));
+        return j.append("}\n").toString();
+    }
+
+    private static String json(Throughput t) {
+        return String.format(Locale.ROOT, "{\"steps\": %d, \"warmupSteps\": %d, \"tokens\": %d, \"seconds\": %.3f, \"tokensPerSecond\": %.1f, \"msPerStep\": %.1f}",
+                t.steps(), t.warmupSteps(), t.tokens(), t.seconds(), t.tokensPerSecond(), t.msPerStep());
+    }
+
+    private static String json(ServiceRun run) {
+        return String.format(Locale.ROOT, "{\"maxStaleness\": %d, \"steps\": %d, \"seconds\": %.2f, \"reachedStep\": %s, \"reachedSeconds\": %s, "
+                        + "\"droppedStale\": %d, \"evals\": [%s]}",
+                run.maxStaleness(), run.steps(), run.seconds(),
+                run.reached() == null ? "null" : "" + run.reached().step(),
+                run.reached() == null ? "null" : fmt(run.reached().seconds()), run.droppedStale(),
+                run.evals().stream().map(e -> String.format(Locale.ROOT, "{\"step\": %d, \"seconds\": %.2f, \"accuracy\": %.4f}",
+                        e.step(), e.seconds(), e.accuracy())).collect(Collectors.joining(", ")));
+    }
+
+    private static String fmt(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "null";
+    }
+}

@@ -1,0 +1,127 @@
+package dev.rlkafka.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.rlkafka.kafka.EmbeddedKafkaBroker;
+import dev.rlkafka.policy.task.Tasks;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+
+/** {@code rlkafka bench pipeline}: the services over Kafka against their in-process and raw-Kafka baselines, as ratios. */
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = {"Measures in one run, from one SFT checkpoint shared by every measured run: "
+                + "(a) RL-loop tokens/s (completion tokens trained / wall time, after a warm-up) of generator, "
+                + "reward-service and trainer over Kafka vs the same loop in-process without Kafka (GrpoLoop: sample, "
+                + "score, one GRPO step, in sequence); "
+                + "(b) wall time until held-out sampled accuracy first reaches SFT + --target points with --max-staleness "
+                + "vs 0 (asynchronous vs synchronous), evaluating the trainer's checkpoint every --eval-every steps; "
+                + "(c) median weight publish->swapped latency (WeightChunk createdAtMs to the generator sampling with "
+                + "that version) vs a raw produce->consume of the same record bytes on the same broker. "
+                + "Prints a table, writes JSON. About 5-8 min with the defaults on 2 cores; --steps, --max-steps and "
+                + "--skip-time-to-target make it shorter.", ""})
+final class BenchPipelineCommand implements Callable<Integer> {
+    @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker.")
+    String bootstrap;
+
+    @Mixin ModelOptions model;
+
+    @Option(names = "--task", defaultValue = Tasks.DEFAULT, completionCandidates = TaskNames.class,
+            description = "Task: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--sft-steps", defaultValue = "1000", description = "SFT steps of the one starting checkpoint (default: ${DEFAULT-VALUE}).")
+    int sftSteps;
+
+    @Option(names = "--lr", defaultValue = "" + DemoCommand.DEFAULT_RL_LR, description = "RL learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--batch-groups", defaultValue = "" + DemoCommand.DEFAULT_BATCH_GROUPS,
+            description = "Groups (prompts) per trainer step, in every run (default: ${DEFAULT-VALUE}).")
+    int batchGroups;
+
+    @Option(names = "--group-size", defaultValue = "8", description = "Rollouts per prompt, G (default: ${DEFAULT-VALUE}).")
+    int groupSize;
+
+    @Option(names = "--steps", defaultValue = "60",
+            description = "(a) Trainer steps of the services run and of the in-process run, warm-up included (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--warmup-steps", defaultValue = "5", description = "(a) First steps left out of tokens/s (default: ${DEFAULT-VALUE}).")
+    int warmupSteps;
+
+    @Option(names = "--max-staleness", defaultValue = "2",
+            description = "Staleness bound of the asynchronous runs, (a) and (b); (b) compares it with 0 (default: ${DEFAULT-VALUE}).")
+    int maxStaleness;
+
+    @Option(names = "--in-process-threads", defaultValue = "2",
+            description = "(a) libtorch threads of the in-process loop; the services get one each for generator and trainer "
+                    + "(default: ${DEFAULT-VALUE}, the whole 2-core machine in both cases).")
+    int inProcessThreads;
+
+    @Option(names = "--target", defaultValue = "15",
+            description = "(b) Target held-out sampled accuracy: the SFT checkpoint's plus this many points (default: ${DEFAULT-VALUE}).")
+    double target;
+
+    @Option(names = "--eval-every", defaultValue = "20", description = "(b) Held-out evaluation every N trainer steps (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--eval-prompts", defaultValue = "200", description = "Held-out prompts per evaluation (default: ${DEFAULT-VALUE}).")
+    int evalPrompts;
+
+    @Option(names = "--max-steps", defaultValue = "200", description = "(b) Step cap of each run (default: ${DEFAULT-VALUE}).")
+    int maxSteps;
+
+    @Option(names = "--raw-repeats", defaultValue = "20", description = "(c) Raw produce->consume measurements (default: ${DEFAULT-VALUE}).")
+    int rawRepeats;
+
+    @Option(names = "--skip-time-to-target", description = "Leave out (b), the longest part.")
+    boolean skipTimeToTarget;
+
+    @Option(names = "--json", defaultValue = "runs/bench/pipeline.json", description = "Where to write the JSON (default: ${DEFAULT-VALUE}).")
+    Path json;
+
+    @Option(names = "--work-dir", defaultValue = "runs/bench/pipeline",
+            description = "Checkpoints and reward-service state of the measured runs; a sub-folder per bench (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(names = "--verbose", description = "Keep the services' own INFO logs.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        BenchPipeline.Settings settings = new BenchPipeline.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
+                sftSteps, lr, batchGroups, groupSize, steps, warmupSteps, maxStaleness, inProcessThreads, target, evalEvery,
+                evalPrompts, maxSteps, rawRepeats, skipTimeToTarget, workDir.resolve(runId));
+        if (!verbose) {
+            for (String name : new String[]{"dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",
+                    "org.apache.kafka"}) {
+                ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
+            }
+        }
+        EmbeddedKafkaBroker broker = null;
+        String cluster = bootstrap;
+        if (cluster == null) {
+            System.out.println("starting the embedded Kafka broker ...");
+            broker = EmbeddedKafkaBroker.start();
+            cluster = broker.bootstrapServers();
+        }
+        try {
+            BenchPipeline.Result result = new BenchPipeline(settings, cluster, runId, System.out).run();
+            System.out.println(BenchPipeline.table(result));
+            if (json.toAbsolutePath().getParent() != null) Files.createDirectories(json.toAbsolutePath().getParent());
+            Files.writeString(json, BenchPipeline.json(result));
+            System.out.println("JSON: " + json);
+            return 0;
+        } finally {
+            if (broker != null) broker.close();
+        }
+    }
+}
