@@ -9,14 +9,14 @@ import java.util.Random;
  * (the model emits EOS after them).
  *
  * <p><b>Room for RL.</b> Demonstrations are wrong on purpose in a fraction {@code demoErrorRate} of
- * cases (default {@value #DEFAULT_DEMO_ERROR_RATE}): one digit of the answer is replaced by another. A
- * model that learns the demonstration distribution exactly then samples the right answer with
- * probability {@code 1 − demoErrorRate} = 50 % at temperature 1, so SFT should land at 30–70 % sampled
- * accuracy depending on how well it fits. The right answer is still by far the single most likely
- * completion (the wrong half is spread over about 9 variants per answer digit), which is what GRPO
- * needs: a group of 8 at 50 % accuracy is all-right or all-wrong only 2·0.5⁸ ≈ 0.8 % of the time, so
- * the exact-answer reward gives non-zero advantages and can sharpen the policy past 90 %. Wrong demonstrations keep the answer's
- * length and digits-only form, so the format reward cannot tell them apart; only exact-answer can.
+ * cases (default {@value #DEFAULT_DEMO_ERROR_RATE}): the right answer followed by one stray digit
+ * ({@code "81"} → {@code "817"}). A model that learns the demonstration distribution then samples a
+ * wrong answer about that often at temperature 1, so SFT lands at 30–70 % sampled accuracy, while its
+ * greedy answers are right: the sum itself is always demonstrated correctly, so SFT learns addition
+ * as fast as on clean data (an earlier design changed one answer digit instead; half-noisy digits
+ * delayed learning the carries past the SFT budget for some seeds). What RL has to learn is to stop
+ * after the sum: a group of 8 at 50 % accuracy is all-right or all-wrong only 2·0.5⁸ ≈ 0.8 % of the
+ * time, so exact-answer gives non-zero advantages and can lift sampled accuracy past 90 %.
  */
 public final class ArithmeticTask implements Task {
 
@@ -41,7 +41,7 @@ public final class ArithmeticTask implements Task {
 
     /**
      * @param digits        digits per operand, in [1, 6]; operands are uniform over that many digits
-     * @param demoErrorRate fraction of demonstrations with one wrong digit, in [0, 1]
+     * @param demoErrorRate fraction of demonstrations with a stray digit after the answer, in [0, 1]
      */
     public ArithmeticTask(int digits, double demoErrorRate) {
         if (digits < 1 || digits > 6) throw new IllegalArgumentException("digits must be in [1, 6], got " + digits);
@@ -101,20 +101,7 @@ public final class ArithmeticTask implements Task {
     public String demonstration(TaskPrompt prompt, Random rng) {
         String answer = prompt.referenceAnswer();
         if (rng.nextDouble() >= demoErrorRate) return answer;
-        return withOneDigitChanged(answer, rng);
-    }
-
-    /** {@code answer} with one uniformly chosen digit replaced by a different digit; no new leading zero. */
-    static String withOneDigitChanged(String answer, Random rng) {
-        char[] chars = answer.toCharArray();
-        int position = rng.nextInt(chars.length);
-        char lowest = position == 0 && chars.length > 1 ? '1' : '0';
-        char replacement;
-        do {
-            replacement = (char) (lowest + rng.nextInt('9' - lowest + 1));
-        } while (replacement == chars[position]);
-        chars[position] = replacement;
-        return new String(chars);
+        return answer + (char) ('0' + rng.nextInt(10));   // the right sum, then a stray digit
     }
 
     @Override

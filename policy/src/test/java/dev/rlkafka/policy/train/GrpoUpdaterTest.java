@@ -1,0 +1,117 @@
+package dev.rlkafka.policy.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.rlkafka.policy.loss.GrpoConfig;
+import dev.rlkafka.policy.model.LogProbs;
+import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.model.NoGrad;
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.optim.AdamWConfig;
+import dev.rlkafka.policy.sampling.Completion;
+import dev.rlkafka.policy.sampling.Sampler;
+import dev.rlkafka.policy.sampling.SamplingParams;
+import dev.rlkafka.policy.tokenizer.ByteTokenizer;
+import dev.rlkafka.policy.weights.WeightCodec;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GrpoUpdaterTest {
+    private static final ModelConfig TINY = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 16, 32, 1, 2);
+
+    private static List<RlSample> batch(Policy policy, double[] advantages) {
+        int[] prompt = ByteTokenizer.encodePrompt("12+34=");
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < advantages.length; i++) prompts.add(prompt);
+        List<Completion> completions = new Sampler(policy).sample(prompts, SamplingParams.plain(3, 4));
+        List<RlSample> samples = new ArrayList<>();
+        for (int i = 0; i < advantages.length; i++) {
+            Completion c = completions.get(i);
+            samples.add(new RlSample(prompt, c.tokenIds(), c.logprobs(), advantages[i], 0));
+        }
+        return samples;
+    }
+
+    private static double totalLogprob(Policy policy, RlSample sample) {
+        try (var step = policy.manager().newSubManager()) {
+            return NoGrad.call(() -> LogProbs.compute(policy, step, List.of(sample.promptTokens()),
+                    List.of(sample.completionTokens())).logp().sum().getFloat());
+        }
+    }
+
+    @Test
+    void positiveAdvantageMakesItsCompletionMoreLikely() {
+        Engine.getInstance();
+        try (Policy policy = Policy.create(TINY, Device.cpu(), 1);
+             Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
+             GrpoUpdater updater = new GrpoUpdater(policy, reference,
+                     new GrpoUpdater.Config(new GrpoConfig(0.2, 0.0, 2.0), AdamWConfig.DEFAULT.withLr(1e-2), 1.0))) {
+            List<RlSample> samples = batch(policy, new double[]{1.0, -1.0});
+            double before = totalLogprob(policy, samples.get(0)) - totalLogprob(policy, samples.get(1));
+            for (int i = 0; i < 5; i++) updater.update(samples);
+            double after = totalLogprob(policy, samples.get(0)) - totalLogprob(policy, samples.get(1));
+            assertTrue(after > before + 0.1, "favoured minus disfavoured log-prob " + before + " -> " + after);
+            assertEquals(5, updater.stepCount());
+        }
+    }
+
+    @Test
+    void updatesWorkOnAThreadThatDidNotLoadTheEngine() throws Exception {
+        Engine.getInstance();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            try (Policy policy = Policy.create(TINY, Device.cpu(), 2);
+                 Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
+                 GrpoUpdater updater = new GrpoUpdater(policy, reference, GrpoUpdater.Config.DEFAULT)) {
+                String before = WeightCodec.sha256Hex(WeightCodec.encode(policy));
+                updater.update(batch(policy, new double[]{0.5, -0.5}));
+                assertNotEquals(before, WeightCodec.sha256Hex(WeightCodec.encode(policy)));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "service-thread");
+        worker.start();
+        worker.join();
+        assertNull(failure.get(), () -> "update on a service thread failed: " + failure.get());
+    }
+
+    @Test
+    void cosineDecayGoesFromTheLearningRateToATenthOfIt() {
+        GrpoUpdater.Config config = GrpoUpdater.Config.DEFAULT.withDecaySteps(100);
+        double lr = config.optimizer().lr();
+        assertEquals(lr, config.learningRate(0), 1e-12);
+        assertEquals(lr * 0.55, config.learningRate(50), 1e-12);
+        assertEquals(lr * 0.1, config.learningRate(100), 1e-12);
+        assertEquals(lr * 0.1, config.learningRate(1000), 1e-12);
+        assertEquals(lr, GrpoUpdater.Config.DEFAULT.learningRate(1000), 1e-12, "0 decay steps = constant");
+    }
+
+    @Test
+    void aRestoredOptimizerTakesTheIdenticalNextStep() {
+        Engine.getInstance();
+        try (Policy policy = Policy.create(TINY, Device.cpu(), 1);
+             Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
+             GrpoUpdater first = new GrpoUpdater(policy, reference, GrpoUpdater.Config.DEFAULT)) {
+            first.update(batch(policy, new double[]{1.0, -1.0}));
+            var state = first.optimizerState();
+            try (Policy copy = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
+                 GrpoUpdater second = new GrpoUpdater(copy, reference, GrpoUpdater.Config.DEFAULT)) {
+                second.loadOptimizerState(state);
+                assertEquals(first.stepCount(), second.stepCount());
+                List<RlSample> next = batch(policy, new double[]{1.0, -1.0});
+                first.update(next);
+                second.update(next);
+                assertEquals(WeightCodec.sha256Hex(WeightCodec.encode(policy)),
+                        WeightCodec.sha256Hex(WeightCodec.encode(copy)), "a restored optimiser takes the identical next step");
+            }
+        }
+    }
+}
