@@ -65,7 +65,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}, the whole 2-core machine in both cases).")
     int inProcessThreads;
 
-    @Option(names = "--target", defaultValue = "15",
+    @Option(names = "--target", defaultValue = "10",
             description = "(b) Target held-out sampled accuracy: the SFT checkpoint's plus this many points (default: ${DEFAULT-VALUE}).")
     double target;
 
