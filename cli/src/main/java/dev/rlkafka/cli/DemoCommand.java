@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 + "trainer step and held-out accuracy every --eval-every steps, then a summary. Files go to runs/<id>/. "
                 + "Ctrl-C stops it cleanly.", ""})
 final class DemoCommand implements Callable<Integer> {
-    static final int DEFAULT_RL_STEPS = 400;
+    static final int DEFAULT_RL_STEPS = 200;
     static final double DEFAULT_RL_LR = 3e-4;
     static final int DEFAULT_BATCH_GROUPS = 16;
 
@@ -61,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Policy versions a rollout may lag the trainer; 0 = synchronous (default: ${DEFAULT-VALUE}).")
     int maxStaleness;
 
-    @Option(names = "--eval-every", defaultValue = "50", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-every", defaultValue = "25", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
     int evalEvery;
 
     @Option(names = "--eval-prompts", defaultValue = "500", description = "Held-out prompts per evaluation (default: ${DEFAULT-VALUE}).")
