@@ -242,7 +242,7 @@ final class BenchPipeline {
             runStart[0] = System.nanoTime();
             trainer = new TrainerService(TrainerCommand.config(kafka, sft, dir.resolve("trainer"), settings.batchGroups(), 1,
                     maxStaleness, settings.lr(), GrpoConfig.DEFAULT_BETA, maxSteps)
-                    .withDevice("cpu", 1)   // generator and trainer share 2 cores: one libtorch thread each
+                    .withDevice("cpu", DemoRun.TRAINER_THREADS)
                     .withStop(maxSteps, false))
                     .onStep(r -> {
                         int i = (int) r.step() - 1;

@@ -65,11 +65,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}, the whole 2-core machine in both cases).")
     int inProcessThreads;
 
-    @Option(names = "--target", defaultValue = "10",
+    @Option(names = "--target", defaultValue = "40",
             description = "(b) Target held-out sampled accuracy: the SFT checkpoint's plus this many points (default: ${DEFAULT-VALUE}).")
     double target;
 
-    @Option(names = "--eval-every", defaultValue = "20", description = "(b) Held-out evaluation every N trainer steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-every", defaultValue = "10", description = "(b) Held-out evaluation every N trainer steps (default: ${DEFAULT-VALUE}).")
     int evalEvery;
 
     @Option(names = "--eval-prompts", defaultValue = "200", description = "Held-out prompts per evaluation (default: ${DEFAULT-VALUE}).")

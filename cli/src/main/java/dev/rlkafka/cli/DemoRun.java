@@ -39,6 +39,12 @@ final class DemoRun implements AutoCloseable {
     static final int PARTITIONS = 4;
     static final int MAX_TOKENS = 6;
     static final long EVAL_SEED = 7;
+    /**
+     * The generator samples with one libtorch thread and mostly waits at its staleness gate; a second
+     * trainer thread made a step 13 % faster in `bench pipeline` (353 vs 404 ms), and with
+     * OMP_WAIT_POLICY=PASSIVE three threads on two cores do not spin against each other.
+     */
+    static final int TRAINER_THREADS = 2;
 
     /** Everything a run is configured by. */
     record Settings(Task task, ModelConfig modelConfig, Device device, SftConfig sft, int rlSteps, double lr,
@@ -129,11 +135,10 @@ final class DemoRun implements AutoCloseable {
     private void startServices(Path sftCheckpoint) throws Exception {
         reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics)
                 .withStateDir(runDir.resolve("reward-state"))).start();
-        // generator and trainer share 2 cores: one libtorch thread each
         trainer = new TrainerService(TrainerCommand.config(kafkaOptions(), sftCheckpoint, runDir.resolve("trainer"),
                         settings.batchGroups(), 1, settings.maxStaleness(), settings.lr(),
                         dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA, settings.rlSteps())
-                .withDevice("cpu", 1)
+                .withDevice("cpu", TRAINER_THREADS)
                 .withStop(settings.rlSteps(), false))
                 .onStep(this::onStep)
                 .start();

@@ -275,10 +275,6 @@ public final class TrainerService implements AutoCloseable {
 
     private void run() {
         try {
-            // libtorch's grad mode is per thread and on in a new thread; DJL turns it off only on the thread that
-            // loaded the engine. Outside a GradientCollector it must be off here too, or AdamW's in-place update
-            // of the parameters (leaves that require grad) is refused. (Belongs in policy's AdamW: step under no_grad.)
-            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
             Policy.setIntraOpThreads(config.intraOpThreads());   // "for the calling thread's work" (Policy)
             if (config.maxSteps() > 0 && trainer.steps() >= config.maxSteps()) {
                 log.info("already at step {} >= maxSteps {}", trainer.steps(), config.maxSteps());
