@@ -61,8 +61,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
     int maxStaleness;
 
     @Option(names = "--in-process-threads", defaultValue = "2",
-            description = "(a) libtorch threads of the in-process loop; the services get one each for generator and trainer "
-                    + "(default: ${DEFAULT-VALUE}, the whole 2-core machine in both cases).")
+            description = "(a) libtorch threads of the in-process loop; the services get one for the generator and two for "
+                    + "the trainer, which mostly runs while the generator waits at its staleness gate (default: ${DEFAULT-VALUE}).")
     int inProcessThreads;
 
     @Option(names = "--target", defaultValue = "40",
