@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 + "trainer step and held-out accuracy every --eval-every steps, then a summary. Files go to runs/<id>/. "
                 + "Ctrl-C stops it cleanly.", ""})
 final class DemoCommand implements Callable<Integer> {
-    static final int DEFAULT_RL_STEPS = 200;
+    // measured from a fresh clone: 1000 SFT steps + 200 RL steps ended at 90.2 % in one run (97 % in another);
+    // the margin below costs about a minute on 2 cores
+    static final int DEFAULT_SFT_STEPS = 1500;
+    static final int DEFAULT_RL_STEPS = 300;
     static final double DEFAULT_RL_LR = 3e-4;
     static final int DEFAULT_BATCH_GROUPS = 16;
 
@@ -41,7 +44,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Task: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     String task;
 
-    @Option(names = "--sft-steps", defaultValue = "" + SftConfig.DEFAULT_STEPS, description = "SFT optimiser steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-steps", defaultValue = "" + DEFAULT_SFT_STEPS, description = "SFT optimiser steps (default: ${DEFAULT-VALUE}).")
     int sftSteps;
 
     @Option(names = "--rl-steps", defaultValue = "" + DEFAULT_RL_STEPS, description = "Trainer steps (default: ${DEFAULT-VALUE}).")
@@ -80,7 +83,8 @@ final class DemoCommand implements Callable<Integer> {
                         Math.min(SftConfig.DEFAULT.warmupSteps(), sftSteps), SftConfig.DEFAULT.maxGradNorm(), 1234L),
                 rlSteps, lr, batchGroups, groupSize, maxStaleness, evalEvery, evalPrompts);
         if (!verbose) {
-            quiet("dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka");
+            quiet("dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",
+                    "dev.rlkafka.policy", "dev.rlkafka.schemas");
         }
         String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path runDir = Files.createDirectories(runsDir.resolve(runId));
