@@ -156,7 +156,7 @@ final class BenchPipeline {
             SftConfig defaults = SftConfig.DEFAULT;
             SftConfig config = new SftConfig(settings.sftSteps(), SftConfig.DEFAULT_BATCH_SIZE, defaults.optimizer(),
                     Math.min(defaults.warmupSteps(), settings.sftSteps()), defaults.maxGradNorm(), 1234L);
-            SftCommand.train(policy, settings.task(), config);
+            SftCommand.train(policy, settings.task(), config, () -> false);
             Checkpoint.of(policy, settings.sftSteps(), Map.of(), Map.of("task", settings.task().name(), "kind", "sft")).write(sft);
         }
         double sftSeconds = (System.nanoTime() - sftStart) / 1e9;

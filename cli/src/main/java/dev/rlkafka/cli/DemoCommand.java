@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** The whole job in one JVM: broker, SFT, then generator, reward-service and trainer over Kafka. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -88,33 +88,27 @@ final class DemoCommand implements Callable<Integer> {
         }
         String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path runDir = Files.createDirectories(runsDir.resolve(runId));
-        EmbeddedKafkaBroker broker = null;
-        String cluster = bootstrap;
-        if (cluster == null) {
-            System.out.println("starting the embedded Kafka broker ...");
-            broker = EmbeddedKafkaBroker.start();
-            cluster = broker.bootstrapServers();
-        }
-        try (DemoRun run = new DemoRun(settings, cluster, Topics.withPrefix("run-" + runId + "."), runDir, System.out)) {
-            AtomicBoolean interrupted = new AtomicBoolean();
-            Thread main = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                interrupted.set(true);
-                run.stop();
-                try {
-                    main.join(60_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        AtomicReference<DemoRun> current = new AtomicReference<>();
+        try (ShutdownSignal signal = new ShutdownSignal(() -> {
+            DemoRun run = current.get();
+            if (run != null) run.stop();
+        })) {
+            EmbeddedKafkaBroker broker = null;
+            try {
+                String cluster = bootstrap;
+                if (cluster == null) {
+                    System.out.println("starting the embedded Kafka broker ...");
+                    broker = EmbeddedKafkaBroker.start();
+                    cluster = broker.bootstrapServers();
                 }
-            }, "demo-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            DemoRun.Summary summary = run.run();
-            if (!interrupted.get()) {
-                Runtime.getRuntime().removeShutdownHook(hook);
+                current.set(new DemoRun(settings, cluster, Topics.withPrefix("run-" + runId + "."), runDir, System.out));
+                if (signal.stopRequested()) return 1;
+                return current.get().run().completed() ? 0 : 1;
+            } finally {
+                // inside the signal's scope: a Ctrl-C waits until services, then the broker, are closed
+                if (current.get() != null) current.get().close();
+                if (broker != null) broker.close();
             }
-            return summary.completed() ? 0 : 1;
-        } finally {
-            if (broker != null) broker.close();
         }
     }
 

@@ -97,7 +97,12 @@ final class DemoRun implements AutoCloseable {
             Policy.setIntraOpThreads(2);
             out.printf("SFT on '%s': %d steps of %d demonstrations (%d parameters)%n", settings.task().name(),
                     settings.sft().steps(), settings.sft().batchSize(), policy.parameterCount());
-            SftCommand.train(policy, settings.task(), settings.sft());
+            try {
+                SftCommand.train(policy, settings.task(), settings.sft(), () -> stopRequested);
+            } catch (java.util.concurrent.CancellationException e) {
+                out.println(e.getMessage());
+                return new Summary(false, new Accuracy(0, 0), new Accuracy(0, 0), 0, 0, elapsedMs(sftStart), 0, elapsedMs(started));
+            }
             Checkpoint.of(policy, settings.sft().steps(), java.util.Map.of(),
                     java.util.Map.of("task", settings.task().name(), "kind", "sft")).write(sftCheckpoint);
         }

@@ -66,9 +66,9 @@ final class GeneratorCommand implements Callable<Integer> {
                 .withSeed(seed)
                 .withDevice(device);
         if (generatorId != null) config = config.withGeneratorId(generatorId);
-        try (GeneratorService generator = new GeneratorService(config).start()) {
+        try (ShutdownSignal signal = new ShutdownSignal(); GeneratorService generator = new GeneratorService(config).start()) {
             System.out.println("generator " + config.generatorId() + " running on " + config.bootstrap() + ". Ctrl-C stops it.");
-            RewardCommand.awaitShutdown();
+            signal.await();
         }
         return 0;
     }

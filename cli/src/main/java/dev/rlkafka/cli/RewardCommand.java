@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /** Runs the reward-service (Kafka Streams) until Ctrl-C. */
 @Command(name = "reward", mixinStandardHelpOptions = true,
@@ -49,11 +48,11 @@ final class RewardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RewardConfig config = config(kafka, required, optional, groupTimeout, optionalGrace, !noBuiltIn, stateDir);
-        try (RewardService service = new RewardService(config).start()) {
+        try (ShutdownSignal signal = new ShutdownSignal(); RewardService service = new RewardService(config).start()) {
             System.out.println("reward-service running on " + config.bootstrap() + " with required scorers "
                     + config.requiredScorers() + (config.optionalScorers().isEmpty() ? "" : ", optional " + config.optionalScorers())
                     + ". Ctrl-C stops it.");
-            awaitShutdown();
+            signal.await();
         }
         return 0;
     }
@@ -66,20 +65,5 @@ final class RewardCommand implements Callable<Integer> {
         }
         config = config.withGroupTimeout(groupTimeout).withOptionalGrace(optionalGrace).withBuiltInScorers(builtIn);
         return stateDir == null ? config : config.withStateDir(stateDir);
-    }
-
-    /** Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM); the caller's try-with-resources then closes. */
-    static void awaitShutdown() throws InterruptedException {
-        CountDownLatch stop = new CountDownLatch(1);
-        Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
-            try {
-                main.join(35_000);   // let the main thread close the services before the JVM exits
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "rlkafka-shutdown"));
-        stop.await();
     }
 }

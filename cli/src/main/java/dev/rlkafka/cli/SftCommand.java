@@ -57,7 +57,7 @@ final class SftCommand implements Callable<Integer> {
                 Math.min(SftConfig.DEFAULT.warmupSteps(), steps), SftConfig.DEFAULT.maxGradNorm(), seed);
         try (Policy policy = Policy.create(model.modelConfig(), model.device(), seed)) {
             Policy.setIntraOpThreads(2);
-            SftTrainer.Result result = train(policy, chosen, config);
+            SftTrainer.Result result = train(policy, chosen, config, () -> false);
             Path dir = out.toAbsolutePath().getParent();
             if (dir != null) Files.createDirectories(dir);
             Checkpoint.of(policy, result.steps(), Map.of(), Map.of("task", chosen.name(), "kind", "sft"))
@@ -70,10 +70,15 @@ final class SftCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs SFT with a progress bar on stderr (loss and tokens/s in its message). */
-    static SftTrainer.Result train(Policy policy, Task task, SftConfig config) {
+    /**
+     * Runs SFT with a progress bar on stderr (loss and tokens/s in its message).
+     *
+     * @throws java.util.concurrent.CancellationException after the step during which {@code stop} turned true
+     */
+    static SftTrainer.Result train(Policy policy, Task task, SftConfig config, java.util.function.BooleanSupplier stop) {
         try (ProgressBar bar = Progress.bar("SFT " + task.name(), config.steps())) {
             return SftTrainer.train(policy, task, config, (step, total, loss, tokensPerSecond) -> {
+                if (stop.getAsBoolean()) throw new java.util.concurrent.CancellationException("SFT stopped at step " + step);
                 bar.stepTo(step);
                 bar.setExtraMessage(String.format(" loss %.3f  %.0f tok/s", loss, tokensPerSecond));
             });

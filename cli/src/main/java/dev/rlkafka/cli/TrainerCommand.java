@@ -70,15 +70,15 @@ final class TrainerCommand implements Callable<Integer> {
         TrainerConfig config = config(kafka, reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness, lr, beta, decay)
                 .withDevice(device, threads)
                 .withStop(maxSteps, false);
-        try (TrainerService trainer = new TrainerService(config).start()) {
+        try (ShutdownSignal signal = new ShutdownSignal(); TrainerService trainer = new TrainerService(config).start()) {
             System.out.println("trainer running on " + config.bootstrap() + " from " + reference + ". Ctrl-C stops it.");
             if (maxSteps > 0) {
-                while (!trainer.awaitStop(Duration.ofSeconds(1))) {
+                while (!trainer.awaitStop(Duration.ofSeconds(1)) && !signal.stopRequested()) {
                     // the loop thread stops itself at --max-steps
                 }
                 return trainer.failure().isPresent() ? 1 : 0;
             }
-            RewardCommand.awaitShutdown();
+            signal.await();
         }
         return 0;
     }
