@@ -130,7 +130,9 @@ final class DemoRun implements AutoCloseable {
         closeServices();
         long rlMs = elapsedMs(rlStart);
 
-        Accuracy afterRl = evaluate(trainerCheckpoint(), settings.evalPrompts());
+        // stopped before the trainer's first checkpoint: the policy is still the SFT one
+        Path finalCheckpoint = Files.exists(trainerCheckpoint()) ? trainerCheckpoint() : sftCheckpoint;
+        Accuracy afterRl = evaluate(finalCheckpoint, settings.evalPrompts());
         Summary summary = new Summary(completed, afterSft, afterRl, steps, version, sftMs, rlMs, elapsedMs(started));
         printSummary(summary);
         writeSummary(summary);
