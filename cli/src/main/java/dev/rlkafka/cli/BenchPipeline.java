@@ -218,16 +218,8 @@ final class BenchPipeline {
         ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-eval"));
         long[] runStart = {System.nanoTime()};
 
-        KafkaOptions kafka = new KafkaOptions();
-        kafka.bootstrap = bootstrap;
-        kafka.prefix = topics.prefix();
-        GeneratorConfig generatorConfig = GeneratorConfig.defaults(bootstrap).withTopics(topics)
-                .withGeneratorId("bench-generator-" + name)
-                .withGroupSize(settings.groupSize())
-                .withBatching(settings.batchGroups(), Duration.ofMillis(20))
-                .withSampling(1.0f, 0, 1.0f, DemoRun.MAX_TOKENS)
-                .withStaleness(maxStaleness, settings.batchGroups())
-                .withSeed(SERVICE_SEED);
+        GeneratorConfig generatorConfig = DemoRun.generatorConfig(bootstrap, topics, "bench-generator-" + name,
+                settings.groupSize(), settings.batchGroups(), maxStaleness, SERVICE_SEED);
         WeightsWatcher weights = new WeightsWatcher(generatorConfig);
         Thread weightsThread = new Thread(weights, "bench-weights-watcher");
         weightsThread.start();
@@ -240,7 +232,7 @@ final class BenchPipeline {
         try {
             reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics).withStateDir(dir.resolve("reward-state"))).start();
             runStart[0] = System.nanoTime();
-            trainer = new TrainerService(TrainerCommand.config(kafka, sft, dir.resolve("trainer"), settings.batchGroups(), 1,
+            trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sft, dir.resolve("trainer"), settings.batchGroups(), 1,
                     maxStaleness, settings.lr(), GrpoConfig.DEFAULT_BETA, maxSteps)
                     .withDevice("cpu", DemoRun.TRAINER_THREADS)
                     .withStop(maxSteps, false))
@@ -324,7 +316,7 @@ final class BenchPipeline {
         try (Policy policy = WeightCodec.decode(sftWeights, settings.device());
              Policy reference = WeightCodec.decode(sftWeights, settings.device())) {
             Policy.setIntraOpThreads(settings.inProcessThreads());
-            TrainerConfig trainerConfig = TrainerCommand.config(kafkaOptions(Topics.DEFAULT), Path.of("unused"), Path.of("unused"),
+            TrainerConfig trainerConfig = TrainerCommand.config(bootstrap, Topics.DEFAULT, Path.of("unused"), Path.of("unused"),
                     settings.batchGroups(), 1, settings.asyncStaleness(), settings.lr(), GrpoConfig.DEFAULT_BETA, steps);
             GrpoLoop loop = new GrpoLoop(policy, reference, settings.task(),
                     new GrpoLoop.Config(settings.batchGroups(), settings.groupSize(),
@@ -351,7 +343,7 @@ final class BenchPipeline {
         String topic = topics.policyWeights();
         GeneratorConfig generatorConfig = GeneratorConfig.defaults(bootstrap).withTopics(topics).withGeneratorId("bench-raw");
         Properties producerProps = TrainerService.producerProperties(
-                TrainerCommand.config(kafkaOptions(topics), Path.of("unused"), Path.of("unused"), 1, 1, 0, 1e-4, 0, 0));
+                TrainerCommand.config(bootstrap, topics, Path.of("unused"), Path.of("unused"), 1, 1, 0, 1e-4, 0, 0));
         producerProps.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         Properties consumerProps = GeneratorService.weightsConsumerProperties(generatorConfig);
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
@@ -380,13 +372,6 @@ final class BenchPipeline {
             }
         }
         return ms;
-    }
-
-    private KafkaOptions kafkaOptions(Topics topics) {
-        KafkaOptions kafka = new KafkaOptions();
-        kafka.bootstrap = bootstrap;
-        kafka.prefix = topics.prefix();
-        return kafka;
     }
 
     private double evaluate(byte[] weights) {

@@ -142,27 +142,30 @@ final class DemoRun implements AutoCloseable {
     private void startServices(Path sftCheckpoint) throws Exception {
         reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics)
                 .withStateDir(runDir.resolve("reward-state"))).start();
-        trainer = new TrainerService(TrainerCommand.config(kafkaOptions(), sftCheckpoint, runDir.resolve("trainer"),
+        trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sftCheckpoint, runDir.resolve("trainer"),
                         settings.batchGroups(), 1, settings.maxStaleness(), settings.lr(),
                         dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA, settings.rlSteps())
                 .withDevice("cpu", TRAINER_THREADS)
                 .withStop(settings.rlSteps(), false))
                 .onStep(this::onStep)
                 .start();
-        generator = new GeneratorService(GeneratorConfig.defaults(bootstrap).withTopics(topics)
-                .withGeneratorId("demo-generator")
-                .withGroupSize(settings.groupSize())
-                .withBatching(settings.batchGroups(), Duration.ofMillis(20))
-                .withSampling(1.0f, 0, 1.0f, MAX_TOKENS)
-                .withStaleness(settings.maxStaleness(), settings.batchGroups())
-                .withSeed(99)).start();
+        generator = new GeneratorService(generatorConfig(bootstrap, topics, "demo-generator", settings.groupSize(),
+                settings.batchGroups(), settings.maxStaleness(), 99)).start();
     }
 
-    private KafkaOptions kafkaOptions() {
-        KafkaOptions options = new KafkaOptions();
-        options.bootstrap = bootstrap;
-        options.prefix = topics.prefix();
-        return options;
+    /**
+     * The generator of a one-JVM run: a batch is one trainer step's groups, sampled at temperature 1, and the
+     * admission gate counts one step per policy version.
+     */
+    static GeneratorConfig generatorConfig(String bootstrap, Topics topics, String generatorId, int groupSize,
+                                           int batchGroups, int maxStaleness, long seed) {
+        return GeneratorConfig.defaults(bootstrap).withTopics(topics)
+                .withGeneratorId(generatorId)
+                .withGroupSize(groupSize)
+                .withBatching(batchGroups, Duration.ofMillis(20))
+                .withSampling(1.0f, 0, 1.0f, MAX_TOKENS)
+                .withStaleness(maxStaleness, batchGroups)
+                .withSeed(seed);
     }
 
     private Path trainerCheckpoint() {

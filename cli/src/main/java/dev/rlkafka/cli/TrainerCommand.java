@@ -3,6 +3,7 @@ package dev.rlkafka.cli;
 import dev.rlkafka.policy.loss.GrpoConfig;
 import dev.rlkafka.policy.optim.AdamWConfig;
 import dev.rlkafka.policy.train.GrpoUpdater;
+import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.trainer.TrainerConfig;
 import dev.rlkafka.trainer.TrainerService;
 import picocli.CommandLine.Command;
@@ -67,7 +68,7 @@ final class TrainerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int decay = decaySteps >= 0 ? decaySteps : maxSteps;
-        TrainerConfig config = config(kafka, reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness, lr, beta, decay)
+        TrainerConfig config = config(kafka.bootstrap, kafka.topics(), reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness, lr, beta, decay)
                 .withDevice(device, threads)
                 .withStop(maxSteps, false);
         try (ShutdownSignal signal = new ShutdownSignal(); TrainerService trainer = new TrainerService(config).start()) {
@@ -83,11 +84,11 @@ final class TrainerCommand implements Callable<Integer> {
         return 0;
     }
 
-    static TrainerConfig config(KafkaOptions kafka, Path reference, Path checkpointDir, int batchGroups,
+    static TrainerConfig config(String bootstrap, Topics topics, Path reference, Path checkpointDir, int batchGroups,
                                 int stepsPerVersion, int maxStaleness, double lr, double beta, int decaySteps) {
         GrpoConfig loss = new GrpoConfig(GrpoConfig.DEFAULT_CLIP_EPS, beta, GrpoConfig.DEFAULT_BEHAVIOUR_CAP);
-        return TrainerConfig.defaults(kafka.bootstrap, checkpointDir, reference)
-                .withTopics(kafka.topics())
+        return TrainerConfig.defaults(bootstrap, checkpointDir, reference)
+                .withTopics(topics)
                 .withBatching(batchGroups, stepsPerVersion, maxStaleness)
                 .withUpdate(new GrpoUpdater.Config(loss, AdamWConfig.DEFAULT.withLr(lr), TrainerConfig.DEFAULT_MAX_GRAD_NORM, decaySteps));
     }

@@ -66,12 +66,9 @@ class PipelineEndToEndTest {
             Checkpoint.of(policy, 30, Map.of(), Map.of("task", "arithmetic")).write(sft);
         }
 
-        KafkaOptions kafkaOptions = new KafkaOptions();
-        kafkaOptions.bootstrap = bootstrap;
-        kafkaOptions.prefix = topics.prefix();
         try (RewardService reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics)
                      .withStateDir(dir.resolve("reward-state"))).start();
-             TrainerService trainer = new TrainerService(TrainerCommand.config(kafkaOptions, sft, dir.resolve("trainer"),
+             TrainerService trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sft, dir.resolve("trainer"),
                      BATCH_GROUPS, 1, MAX_STALENESS, 1e-4, 0.04, 0).withDevice("cpu", 1)).start();
              GeneratorService generator = new GeneratorService(GeneratorConfig.defaults(bootstrap).withTopics(topics)
                      .withGroupSize(GROUP_SIZE).withBatching(2, Duration.ofMillis(10)).withSampling(1f, 0, 1f, 5)
