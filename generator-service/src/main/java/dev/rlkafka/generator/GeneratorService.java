@@ -471,13 +471,18 @@ public final class GeneratorService implements AutoCloseable {
     }
 
     /** One turn: swap weights if a newer version came, poll, sample one batch, write it in one transaction. */
-    private void runOnce() {
+    private void runOnce() throws InterruptedException {
         long latest = latestPublished.get();   // read before the swap: see handOver
         swapIfNewer();
         gate.versionPublished(latest);
         boolean open = gate.isOpen();
         setPaused(!open);
-        if (!open || buffer.size() < config.maxBatchPrompts()) poll(POLL_TIMEOUT);   // paused: keeps the membership alive
+        if (!open) {
+            awaitNewerVersion(latest);
+            poll(Duration.ZERO);   // paused: keeps the membership alive
+        } else if (buffer.size() < config.maxBatchPrompts()) {
+            poll(POLL_TIMEOUT);
+        }
         if (buffer.isEmpty()) return;
         if (open) {
             long deadline = System.nanoTime() + config.linger().toNanos();
@@ -515,6 +520,16 @@ public final class GeneratorService implements AutoCloseable {
             log.debug("batch {}: {} groups, {} rollouts, {} dead letters in {} s at policy version {}", batchNumber - 1,
                     prompts.size(), rollouts.size(), letters.size(), "%.3f".formatted(seconds), generator.policyVersion());
         }
+    }
+
+    /**
+     * At a closed gate: returns as soon as the trainer publishes a version newer than {@code latest}, or after
+     * {@link #POLL_TIMEOUT}. Sleeping in the paused consumer's poll instead would add up to a whole poll timeout
+     * to every swap, and the loop's pace is set by how fast a new version reaches the sampler.
+     */
+    private void awaitNewerVersion(long latest) throws InterruptedException {
+        if (latestPublished.get() == latest) weightsArrived.tryAcquire(POLL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        weightsArrived.drainPermits();   // earlier hand-overs are seen through latestPublished, not permits
     }
 
     private void poll(Duration timeout) {

@@ -24,6 +24,9 @@ import java.util.Optional;
 final class BuiltInScorers {
     private static final Logger log = LoggerFactory.getLogger(BuiltInScorers.class);
 
+    /** {@code metadata["source"]} of every built-in reward: how the service tells its own writes coming back. */
+    static final String SOURCE = "built-in";
+
     private final String serviceId;
     /** Task name → its task, or empty when no built-in task has that name (warned once). */
     private final Map<String, Optional<Task>> tasks = new HashMap<>();
@@ -56,9 +59,14 @@ final class BuiltInScorers {
                 .setScorerId(scorer.id())
                 .setScore(scorer.score(prompt, rollout.getCompletionText()))
                 .setRationale(null)
-                .setMetadata(Map.of("source", "built-in", "task", task.name(), "service", serviceId))
+                .setMetadata(Map.of("source", SOURCE, "task", task.name(), "service", serviceId))
                 .setCreatedAtMs(Instant.ofEpochMilli(nowMs))
                 .build()).toList();
+    }
+
+    /** A reward written by the built-in scorers of a reward-service (this one or another instance of it). */
+    static boolean isBuiltIn(Reward reward) {
+        return SOURCE.equals(reward.getMetadata().get("source"));
     }
 
     private Optional<Task> lookUp(String name) {

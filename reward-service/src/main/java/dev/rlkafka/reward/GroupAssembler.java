@@ -100,14 +100,18 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
             return;
         }
         GroupState group = groupFor(groupId, nowMs);
-        apply(group, assembly.addRollout(group, rollout, origin, nowMs), nowMs, rec.timestamp());
+        GroupAssembly.Step step = assembly.addRollout(group, rollout, origin, nowMs);
+        apply(group, step, nowMs, rec.timestamp());
         boolean accepted = group.rollouts().get(rollout.getIndex()) == rollout;
-        if (builtIn != null && accepted) {
-            // only accepted rollouts: a rejected one's scores would land on the rollout id it collided with
-            for (Reward reward : builtIn.score(rollout, nowMs)) {
-                context.forward(new Record<String, SpecificRecord>(groupId, reward, rec.timestamp()),
-                        RewardTopology.BUILTIN_REWARDS_SINK);
-            }
+        if (builtIn == null || !accepted) return;   // a rejected rollout's scores would land on the id it collided with
+        for (Reward reward : builtIn.score(rollout, nowMs)) {
+            context.forward(new Record<String, SpecificRecord>(groupId, reward, rec.timestamp()),
+                    RewardTopology.BUILTIN_REWARDS_SINK);
+            // Applied here as well, in the same transaction as the write: waiting for it to come back from
+            // rl.rewards would add a commit interval to every group. onReward drops that echo.
+            if (step.closed()) continue;   // complete without the built-in scores (they are not required)
+            step = assembly.addReward(group, reward, origin, nowMs);
+            apply(group, step, nowMs, rec.timestamp());
         }
     }
 
@@ -117,6 +121,10 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
             reward = REWARDS.decode(origin.topic(), origin.partition(), origin.offset(), rec.value());
         } catch (RecordDecodingException e) {
             deadLetter(DeadLetters.undecodable(e, rec.key(), config.serviceId()), e.getMessage(), rec.timestamp());
+            return;
+        }
+        if (builtIn != null && BuiltInScorers.isBuiltIn(reward)) {
+            counters.builtInEcho();   // applied when its rollout was scored (onRollout)
             return;
         }
         String groupId = reward.getGroupId();

@@ -81,7 +81,11 @@ public record RewardConfig(
     public static final Duration DEFAULT_PUNCTUATION_INTERVAL = Duration.ofSeconds(1);
     public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CLOSED_RETENTION = Duration.ofMinutes(10);
-    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
+    /**
+     * Every scored group waits for its transaction's commit before the trainer can read it: the interval is
+     * on the loop's critical path, and a commit only happens when something was processed.
+     */
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(25);
     public static final int DEFAULT_REPLICATION_FACTOR = -1;
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 

@@ -45,6 +45,9 @@ public final class RewardService implements AutoCloseable {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+        // an idle stream thread blocks in poll for poll.ms before it looks at the commit clock again, so a
+        // longer poll than the commit interval would delay the commit of a group's last records by that much
+        props.put(StreamsConfig.POLL_MS_CONFIG, config.commitInterval().toMillis());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, config.replicationFactor());
         // a new application reads the rollouts already on the topic, not only those written after it started
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");

@@ -325,6 +325,10 @@ class RewardTopologyTest {
         assertEquals(1.0, last.getValues().get("groups_emitted"));
         assertEquals(1.0, last.getValues().get("dead_letters_undecodable"));
         assertTrue(last.getValues().containsKey("group_wait_ms_mean"), last.getValues().toString());
+        // the driver pipes the built-in rewards back in through rl.rewards, as the broker would: they were
+        // applied when written, so they are counted, not scored twice nor dead-lettered as late
+        assertEquals(4.0, last.getValues().get("builtin_echoes"), "2 built-in scorers x 2 rollouts");
+        assertEquals(1.0, last.getValues().get("dead_letters"), "only the undecodable rollout");
     }
 
     @Test
