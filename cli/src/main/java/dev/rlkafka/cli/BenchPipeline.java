@@ -110,10 +110,13 @@ final class BenchPipeline {
     record Eval(long step, double seconds, double accuracy) {
     }
 
-    /** One run of the three services. {@code swapMs}: publish→swapped per version the generator loaded (v0 excluded). */
+    /**
+     * One run of the three services. {@code swapMs}: publish→swapped per version the generator loaded (v0 excluded);
+     * {@code visibleMs}: publish→complete at a read_committed consumer of the weights topic, for the same versions.
+     */
     record ServiceRun(String name, int maxStaleness, long steps, double seconds, Throughput throughput, List<Eval> evals,
-                      Eval reached, Map<Long, Long> swapMs, long versionsPublished, long droppedStale,
-                      List<byte[]> lastWeightRecords) {
+                      Eval reached, Map<Long, Long> swapMs, Map<Long, Long> visibleMs, long versionsPublished,
+                      long droppedStale, List<byte[]> lastWeightRecords) {
     }
 
     /** Everything measured; ratios are methods. */
@@ -126,6 +129,17 @@ final class BenchPipeline {
 
         double swapMedianMs() {
             return median(throughputRun.swapMs().values().stream().map(Long::doubleValue).toList());
+        }
+
+        /** Of publish→swapped, the part until a read_committed consumer has the whole version. */
+        double visibleMedianMs() {
+            return median(throughputRun.visibleMs().values().stream().map(Long::doubleValue).toList());
+        }
+
+        /** The rest: from every chunk being readable to the generator sampling with the version. */
+        double visibleToSwappedMedianMs() {
+            return median(throughputRun.swapMs().entrySet().stream()
+                    .map(e -> (double) (e.getValue() - throughputRun.visibleMs().get(e.getKey()))).toList());
         }
 
         double rawMedianMs() {
@@ -282,9 +296,14 @@ final class BenchPipeline {
             weights.stop();
             weightsThread.join();
             Map<Long, Long> swapMs = new java.util.TreeMap<>();
+            Map<Long, Long> visibleMs = new java.util.TreeMap<>();
             swaps.swappedAtMs.forEach((version, at) -> {
                 Long publishedAt = weights.createdAtMs.get(version);
-                if (version > 0 && publishedAt != null) swapMs.put(version, at - publishedAt);
+                Long visibleAt = weights.visibleAtMs.get(version);
+                if (version > 0 && publishedAt != null && visibleAt != null) {
+                    swapMs.put(version, at - publishedAt);
+                    visibleMs.put(version, visibleAt - publishedAt);
+                }
             });
             int measured = (int) Math.min(steps, maxSteps);
             Throughput throughput = measured >= settings.warmupSteps() + 2
@@ -296,7 +315,7 @@ final class BenchPipeline {
             }
             // the first evaluated step at or above the target (a later step's evaluation may have finished first)
             Eval first = sorted.stream().filter(e -> e.accuracy() >= target).findFirst().orElse(null);
-            return new ServiceRun(name, maxStaleness, steps, seconds, throughput, sorted, first, swapMs, versions,
+            return new ServiceRun(name, maxStaleness, steps, seconds, throughput, sorted, first, swapMs, visibleMs, versions,
                     dropped[0], weights.lastRecords.get());
         } finally {
             evaluator.shutdownNow();
@@ -436,6 +455,8 @@ final class BenchPipeline {
     /** Reads the run's weights topic (read_committed, as a generator does): each version's createdAtMs and raw records. */
     private static final class WeightsWatcher implements Runnable {
         final Map<Long, Long> createdAtMs = new ConcurrentHashMap<>();
+        /** Wall-clock ms when this read_committed consumer had every chunk of the version. */
+        final Map<Long, Long> visibleAtMs = new ConcurrentHashMap<>();
         final AtomicReference<List<byte[]>> lastRecords = new AtomicReference<>(List.of());
         private final GeneratorConfig config;
         private volatile boolean running = true;
@@ -461,6 +482,7 @@ final class BenchPipeline {
                         List<byte[]> chunks = partial.computeIfAbsent(chunk.getVersion(), v -> new ArrayList<>());
                         chunks.add(rec.value());
                         if (chunks.size() == chunk.getChunkCount()) {
+                            visibleAtMs.put(chunk.getVersion(), System.currentTimeMillis());
                             createdAtMs.put(chunk.getVersion(), chunk.getCreatedAtMs().toEpochMilli());
                             lastRecords.set(List.copyOf(partial.remove(chunk.getVersion())));
                         }
@@ -503,6 +525,8 @@ final class BenchPipeline {
         }
         t.append(String.format(Locale.ROOT, "%-62s %14.1f %14.1f %9.1f%n",
                 "(c) median ms publish->swapped / raw produce->consume", r.swapMedianMs(), r.rawMedianMs(), r.swapMedianMs() / r.rawMedianMs()));
+        t.append(String.format(Locale.ROOT, "%-62s %14.1f %14.1f%n",
+                "    of which publish->visible (committed) / visible->swapped", r.visibleMedianMs(), r.visibleToSwappedMedianMs()));
         t.append(String.format(Locale.ROOT, "    (%d versions swapped, %d weight record(s) of %d bytes in all, raw x%d)%n",
                 r.throughputRun().swapMs().size(), r.weightRecords(), r.weightBytes(), r.rawMs().size()));
         return t.toString();
@@ -538,10 +562,10 @@ final class BenchPipeline {
             j.append("  \"timeToTarget\": null,\n");
         }
         j.append(String.format(Locale.ROOT, "  \"weightLatency\": {\"weightBytes\": %d, \"weightRecords\": %d, \"publishToSwappedMs\": {%s}, "
-                        + "\"publishToSwappedMedianMs\": %s, \"rawProduceConsumeMs\": [%s], \"rawMedianMs\": %s, \"ratio\": %s}%n",
+                        + "\"publishToSwappedMedianMs\": %s, \"publishToVisibleMedianMs\": %s, \"rawProduceConsumeMs\": [%s], \"rawMedianMs\": %s, \"ratio\": %s}%n",
                 r.weightBytes(), r.weightRecords(),
                 r.throughputRun().swapMs().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue()).collect(Collectors.joining(", ")),
-                fmt(r.swapMedianMs()), r.rawMs().stream().map(BenchPipeline::fmt).collect(Collectors.joining(", ")),
+                fmt(r.swapMedianMs()), fmt(r.visibleMedianMs()), r.rawMs().stream().map(BenchPipeline::fmt).collect(Collectors.joining(", ")),
                 fmt(r.rawMedianMs()), fmt(r.swapMedianMs() / r.rawMedianMs())));
         return j.append("}\n").toString();
     }
