@@ -93,6 +93,8 @@ class ExternalScorerEndToEndTest {
         RewardConfig rewardConfig = RewardConfig.defaults(bootstrap).withTopics(topics)
                 .withScorers(Map.of(SCORER_ID, 1.0), Map.of())
                 .withBuiltInScorers(false)
+                // the first groups wait while the scorer starts; a loaded machine must not expire them
+                .withGroupTimeout(Duration.ofMinutes(5))
                 .withStateDir(dir.resolve("reward-state"));
         Process process = null;
         try (RewardService reward = new RewardService(rewardConfig).start();
