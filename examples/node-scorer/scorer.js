@@ -108,13 +108,16 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping (finishing the current batch)`);
+    let code = 0;
     try {
       await consumer.disconnect();  // waits for the running batch, then leaves the group
       await producer.disconnect();
-    } finally {
-      log(`stopped after ${stats.rollouts} rollouts (${stats.correct} correct), ${stats.bad} bad records`);
-      process.exit(0);
+    } catch (e) {
+      log(`could not stop cleanly: ${e.stack || e}`);
+      code = 1;
     }
+    log(`stopped after ${stats.rollouts} rollouts (${stats.correct} correct), ${stats.bad} bad records`);
+    process.exit(code);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
