@@ -24,8 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Restart: it commits no offsets. On start it reads {@code rl.rewards} from the beginning up to its end, so it
  * knows every rollout this scorer id has rated in any earlier run, and only then reads {@code rl.rollouts} from the
- * beginning, queueing the rollouts not rated yet. A restart therefore neither loses a rollout nor asks for one that
- * was already rated; the price is re-reading both topics once per start. A rating is acknowledged to the page only
+ * beginning, queueing the rollouts not rated yet. A restart therefore never asks for a rated rollout again and loses
+ * none (except those dropped past {@link HumanScorerConfig#maxWaiting()}); the price is re-reading both topics once per
+ * start, and an undecodable rollout is dead-lettered again at each start. A rating is acknowledged to the page only
  * after the broker has the reward (acks=all), so an acknowledged rating survives a crash.
  */
 public final class HumanScorerService implements AutoCloseable {
@@ -199,13 +202,13 @@ public final class HumanScorerService implements AutoCloseable {
     }
 
     /** The page's address, e.g. {@code http://127.0.0.1:8080/}; the actual port when the config asked for 0. */
-    public java.net.URI url() {
+    public URI url() {
         if (page == null) throw new IllegalStateException("human scorer " + config.serviceId() + " is not started");
         return page.url();
     }
 
     /** Lease time now. */
-    java.time.Instant now() {
+    Instant now() {
         return clock.instant();
     }
 
