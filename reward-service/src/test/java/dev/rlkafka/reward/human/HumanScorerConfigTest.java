@@ -1,0 +1,37 @@
+package dev.rlkafka.reward.human;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HumanScorerConfigTest {
+    @Test
+    void theServiceIdFollowsTheScorerIdUnlessSetByHand() {
+        HumanScorerConfig config = HumanScorerConfig.defaults("localhost:9092").withScorerId("panel-a");
+        assertEquals("panel-a", config.scorerId());
+        assertEquals("human-scorer-panel-a", config.serviceId());
+    }
+
+    @Test
+    void badSettingsAreRejectedNamingTheValue() {
+        HumanScorerConfig config = HumanScorerConfig.defaults("localhost:9092");
+        var id = assertThrows(IllegalArgumentException.class, () -> config.withScorerId("two words"));
+        assertTrue(id.getMessage().contains("'two words'"), id.getMessage());
+        var lease = assertThrows(IllegalArgumentException.class, () -> config.withLease(Duration.ZERO));
+        assertTrue(lease.getMessage().contains("PT0S"), lease.getMessage());
+        var port = assertThrows(IllegalArgumentException.class, () -> config.withAddress("127.0.0.1", 70000));
+        assertTrue(port.getMessage().contains("70000"), port.getMessage());
+    }
+
+    @Test
+    void raterNamesAreTrimmedAndMustBeSensible() {
+        assertEquals("alice", HumanScorerService.raterName("  alice "));
+        assertThrows(IllegalArgumentException.class, () -> HumanScorerService.raterName(" "));
+        assertThrows(IllegalArgumentException.class, () -> HumanScorerService.raterName("a\u0000b"));
+        assertThrows(IllegalArgumentException.class, () -> HumanScorerService.raterName("x".repeat(65)));
+    }
+}
