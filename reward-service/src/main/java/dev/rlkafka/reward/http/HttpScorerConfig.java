@@ -99,6 +99,11 @@ public record HttpScorerConfig(
                 progressInterval, drainTimeout);
     }
 
+    public HttpScorerConfig withUrl(URI url) {
+        return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
+                progressInterval, drainTimeout);
+    }
+
     public HttpScorerConfig withGroupId(String groupId) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
                 progressInterval, drainTimeout);

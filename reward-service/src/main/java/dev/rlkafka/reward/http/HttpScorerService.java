@@ -100,6 +100,7 @@ public final class HttpScorerService implements AutoCloseable {
     private final Map<TopicPartition, PartitionOffsets> offsets = new HashMap<>();
     private boolean paused;
     private long nextReportNanos;
+    private long resolvedAtLastReport;
 
     public HttpScorerService(HttpScorerConfig config) {
         this.config = config;
@@ -265,8 +266,8 @@ public final class HttpScorerService implements AutoCloseable {
                     config.scorerId(), inFlight, t);
         } finally {
             scorer.close();
+            consumer.close(CLIENT_CLOSE_TIMEOUT);   // commits what the revoked partitions finished (RebalanceListener)
             report(true);
-            consumer.close(CLIENT_CLOSE_TIMEOUT);
             producer.close(CLIENT_CLOSE_TIMEOUT);
             log.info("HTTP scorer {} stopped: {} scored, {} dead-lettered", config.scorerId(), counters.scored(),
                     counters.deadLetters());
@@ -404,11 +405,15 @@ public final class HttpScorerService implements AutoCloseable {
         }
     }
 
-    /** The progress line and a {@code scorer.http} metric. */
+    /** The progress line (when something happened since the last one) and a {@code scorer.http} metric. */
     private void report(boolean last) {
         nextReportNanos = System.nanoTime() + config.progressInterval().toNanos();
-        log.info("HTTP scorer {}{}: {} scored, {} dead-lettered, {} in flight, {} retries", config.scorerId(),
-                last ? " (final)" : "", counters.scored(), counters.deadLetters(), inFlight, counters.retries());
+        long resolvedNow = counters.scored() + counters.deadLetters();
+        if (last || inFlight > 0 || resolvedNow != resolvedAtLastReport) {
+            log.info("HTTP scorer {}{}: {} scored, {} dead-lettered, {} in flight, {} retries", config.scorerId(),
+                    last ? " (final)" : "", counters.scored(), counters.deadLetters(), inFlight, counters.retries());
+        }
+        resolvedAtLastReport = resolvedNow;
         Metric metric = Metric.newBuilder()
                 .setServiceId(config.scorerId())
                 .setKind(METRIC_KIND)
@@ -452,7 +457,7 @@ public final class HttpScorerService implements AutoCloseable {
             backlog.removeIf(rec -> gone.contains(new TopicPartition(rec.topic(), rec.partition())));
             dropped -= backlog.size();
             gone.forEach(offsets::remove);
-            if (!gone.isEmpty()) {
+            if (!gone.isEmpty() && running) {   // on close every partition goes; nothing to say
                 log.info("HTTP scorer {}: partitions {} moved away ({} waiting rollouts dropped for their new owner)",
                         config.scorerId(), gone, dropped);
             }
