@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 PromptsCommand.class,
                 GeneratorCommand.class,
                 RewardCommand.class,
+                ScorerCommand.class,
                 TrainerCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,

@@ -34,6 +34,12 @@ public record RetryPolicy(int retries, Duration backoff, Duration maxBackoff) {
         return new RetryPolicy(DEFAULT_RETRIES, DEFAULT_BACKOFF, DEFAULT_MAX_BACKOFF);
     }
 
+    /** {@code retries} and {@code backoff}, capped at {@link #DEFAULT_MAX_BACKOFF} or {@code backoff} when that is longer. */
+    public static RetryPolicy of(int retries, Duration backoff) {
+        Duration cap = backoff != null && backoff.compareTo(DEFAULT_MAX_BACKOFF) > 0 ? backoff : DEFAULT_MAX_BACKOFF;
+        return new RetryPolicy(retries, backoff, cap);
+    }
+
     /** The first attempt and every retry. */
     public int maxAttempts() {
         return retries + 1;

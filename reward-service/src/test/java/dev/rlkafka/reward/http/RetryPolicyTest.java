@@ -50,6 +50,12 @@ class RetryPolicyTest {
     }
 
     @Test
+    void theCliFactoryCapsAtThirtySecondsUnlessTheBackoffIsLonger() {
+        assertEquals(RetryPolicy.DEFAULT_MAX_BACKOFF, RetryPolicy.of(3, Duration.ofMillis(500)).maxBackoff());
+        assertEquals(Duration.ofMinutes(1), RetryPolicy.of(3, Duration.ofMinutes(1)).maxBackoff());
+    }
+
+    @Test
     void rejectsSettingsThatMakeNoSense() {
         assertThrows(IllegalArgumentException.class, () -> new RetryPolicy(-1, Duration.ZERO, Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> new RetryPolicy(101, Duration.ZERO, Duration.ZERO));
