@@ -43,7 +43,9 @@ final class WeightsRetention {
                 .filter(s -> s.name().equals(topics.policyWeights())).findFirst().orElseThrow();
         long segment = Math.max(MIN_SEGMENT_BYTES, weights.maxMessageBytes());
         return Map.of(TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(retentionBytes(model)),
-                TopicConfig.SEGMENT_BYTES_CONFIG, Long.toString(segment));
+                TopicConfig.SEGMENT_BYTES_CONFIG, Long.toString(segment),
+                // a deleted segment's file goes after this delay (default 60 s): a demo's broker may stop sooner
+                TopicConfig.FILE_DELETE_DELAY_MS_CONFIG, "1000");
     }
 
     /** Sets {@link #configs} on the run's weights topic, which must exist. */

@@ -8,11 +8,18 @@ import dev.rlkafka.cli.observe.ReplayReport;
 import dev.rlkafka.cli.observe.RescoreReport;
 import dev.rlkafka.cli.observe.TopicReader;
 import dev.rlkafka.kafka.EmbeddedKafkaBroker;
+import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -185,6 +192,19 @@ class DemoRunObservationTest {
         CommandRun wrongFilter = CommandRun.execute("tail", "metrics", "--run", runId, "-b", broker.bootstrapServers(), "--scorer", "format");
         assertEquals(2, wrongFilter.exitCode());
         assertTrue(wrongFilter.err().contains("--scorer applies to"), wrongFilter.err());
+    }
+
+    @Test
+    void theDemoKeepsOnlyTheNewestPolicyVersionsOfItsWeightsTopic() throws Exception {
+        ConfigResource weights = new ConfigResource(ConfigResource.Type.TOPIC, topics.policyWeights());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            Config config = admin.describeConfigs(List.of(weights)).all().get().get(weights);
+            long retention = Long.parseLong(config.get(TopicConfig.RETENTION_BYTES_CONFIG).value());
+            long segment = Long.parseLong(config.get(TopicConfig.SEGMENT_BYTES_CONFIG).value());
+            long maxMessage = Long.parseLong(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
+            assertEquals(WeightsRetention.retentionBytes(new ModelConfig(ByteTokenizer.VOCAB_SIZE, 16, 32, 1, 2)), retention);
+            assertTrue(segment >= maxMessage, "a segment must hold the largest record batch: " + segment + " < " + maxMessage);
+        }
     }
 
     private static JsonNode agreement(JsonNode report, String oldScorer) {

@@ -178,10 +178,11 @@ public final class RecordFormat {
         return String.format(Locale.ROOT, "%.3f", score);
     }
 
-    /** Integers as integers (counts), anything else to 4 significant digits. */
+    /** Integers as integers (counts), anything else to 4 significant digits without trailing zeros. */
     static String number(double value) {
         if (value == Math.rint(value) && Math.abs(value) < 1e15) return Long.toString((long) value);
-        return String.format(Locale.ROOT, "%.4g", value);
+        String text = String.format(Locale.ROOT, "%.4g", value);
+        return text.contains("e") || !text.contains(".") ? text : text.replaceAll("0+$", "").replaceAll("\\.$", "");
     }
 
     private static String head(String text, int n) {

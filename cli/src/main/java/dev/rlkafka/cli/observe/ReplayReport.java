@@ -233,7 +233,7 @@ public final class ReplayReport {
 
     private static String every(int rows, String file) {
         if (rows <= TABLE_ROWS) return ":";
-        return " (every " + ((rows + TABLE_ROWS - 1) / TABLE_ROWS) + "th of " + rows + "; all in " + file + "):";
+        return " (one row in " + ((rows + TABLE_ROWS - 1) / TABLE_ROWS) + " of " + rows + "; all in " + file + "):";
     }
 
     private static String cell(Double value) {

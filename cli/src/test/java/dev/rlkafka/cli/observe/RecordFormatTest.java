@@ -39,7 +39,7 @@ class RecordFormatTest {
         Rollout rollout = Records.rollout("g-3", 1, 4, "8\n1");
         assertEquals("rollout g-3/1 v4 \"40+41=\" -> \"8\\n1\" EOS 3 tok gen=generator-1", RecordFormat.line(rollout));
         assertEquals("reward g-3/1 exact-answer=1.000", RecordFormat.line(Records.reward("g-3/1", "exact-answer", 1)));
-        assertEquals("metric trainer trainer.step step 5 v5 kl=0.001230 reward_mean=1 staleness_0=16",
+        assertEquals("metric trainer trainer.step step 5 v5 kl=0.00123 reward_mean=1 staleness_0=16",
                 RecordFormat.line(Records.stepMetric(5, 5, Map.of("kl", 0.00123, "reward_mean", 1.0, "staleness_0", 16.0))));
         String dead = RecordFormat.line(Records.deadLetter("NON_FINITE_SCORE", "score NaN\nfrom judge"));
         assertEquals("dead-letter NON_FINITE_SCORE from rl.rewards-2@17 by reward-service: score NaN\\nfrom judge", dead);
@@ -47,6 +47,15 @@ class RecordFormatTest {
                 List.of(1.1, 0.0), List.of(Map.of(), Map.of())));
         assertEquals("scored-group g arithmetic \"40+41=\" v2,v3 rewards [1.100 0.000]", group);
         assertTrue(RecordFormat.line(Records.weightChunk(9)).startsWith("weights v9 step 9 chunk 1/1 4 of 4 bytes sha256 abababababab"));
+    }
+
+    @Test
+    void numbersShowFourSignificantDigitsAndCountsAsIntegers() {
+        assertEquals("16", RecordFormat.number(16.0));
+        assertEquals("0.5", RecordFormat.number(0.5));
+        assertEquals("0.1235", RecordFormat.number(0.123456));
+        assertEquals("1.000e-07", RecordFormat.number(1e-7));
+        assertEquals("NaN", RecordFormat.number(Double.NaN));
     }
 
     @Test
