@@ -5,8 +5,12 @@ import dev.rlkafka.schemas.Topics;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -60,6 +64,7 @@ final class RunCluster implements AutoCloseable {
             throw new IllegalArgumentException(runDir + " has no broker data (" + brokerDir + "): the run used a cluster of its "
                     + "own (see bootstrap in " + runDir.resolve("config.json") + "); pass --bootstrap HOST:PORT");
         }
+        checkNotInUse(brokerDir);
         out.println("starting an embedded Kafka broker on " + brokerDir + " (the run's own data) ...");
         EmbeddedKafkaBroker broker;
         try {
@@ -99,6 +104,31 @@ final class RunCluster implements AutoCloseable {
         if (runId == null || !RUN_ID.matcher(runId).matches() || runId.contains("..")) {
             throw new IllegalArgumentException("run id must use only A-Z a-z 0-9 . _ - (e.g. 20250101-120000), got '" + runId + "'");
         }
+    }
+
+    /**
+     * A second broker on the same data does not fail cleanly: it reads the live metadata log mid-write and halts
+     * the JVM on a "corrupt" record. Kafka holds an OS lock on a {@code .lock} file in its log directory while it
+     * runs; finding it held means the demo (or {@code rlkafka broker --data-dir}) is still running on this data.
+     */
+    static void checkNotInUse(Path brokerDir) throws IOException {
+        List<Path> locks;
+        try (Stream<Path> files = Files.walk(brokerDir, 2)) {
+            locks = files.filter(p -> p.getFileName().toString().equals(".lock")).toList();
+        }
+        for (Path lock : locks) {
+            try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE);
+                 FileLock held = channel.tryLock()) {
+                if (held == null) throw inUse(brokerDir);   // another process holds it
+            } catch (OverlappingFileLockException e) {
+                throw inUse(brokerDir);   // a broker in this JVM holds it
+            }
+        }
+    }
+
+    private static IllegalArgumentException inUse(Path brokerDir) {
+        return new IllegalArgumentException(brokerDir + " is in use by a running broker (is the demo still running?); "
+                + "pass --bootstrap with the address it printed");
     }
 
     private static String known(Path runsDir) {

@@ -111,6 +111,13 @@ class DemoRunObservationTest {
     }
 
     @Test
+    void aSecondBrokerIsNotStartedOnDataARunningBrokerHolds() {
+        CommandRun run = CommandRun.execute("replay", "--run", runId, "--runs-dir", runsDir.toString());
+        assertEquals(2, run.exitCode(), run.toString());
+        assertTrue(run.err().contains("is in use by a running broker"), run.err());
+    }
+
+    @Test
     void replayedVersionRewardsEqualWhatTheScoredGroupsSay() throws IOException {
         Map<Long, double[]> sums = new TreeMap<>();   // version -> {reward sum, rollouts, exact-answer >= 1, with exact-answer}
         for (ScoredGroup g : read(topics.scoredGroups(), ScoredGroup.class).values()) {
