@@ -5,7 +5,6 @@ import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import dev.rlkafka.policy.optim.AdamWConfig;
 import dev.rlkafka.policy.task.Tasks;
 import dev.rlkafka.policy.train.SftConfig;
-import dev.rlkafka.schemas.Topics;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -97,13 +96,17 @@ final class DemoCommand implements Callable<Integer> {
             try {
                 String cluster = bootstrap;
                 if (cluster == null) {
-                    System.out.println("starting the embedded Kafka broker ...");
-                    broker = EmbeddedKafkaBroker.start();
+                    // kept after the demo: `replay/rescore/tail --run <id>` start a broker on it again
+                    Path brokerDir = Files.createDirectories(runDir.resolve(RunCluster.BROKER_DIR));
+                    System.out.println("starting the embedded Kafka broker, data in " + brokerDir + " ...");
+                    broker = EmbeddedKafkaBroker.start(brokerDir, 0, false);
                     cluster = broker.bootstrapServers();
                 }
-                current.set(new DemoRun(settings, cluster, Topics.withPrefix("run-" + runId + "."), runDir, System.out));
+                current.set(new DemoRun(settings, cluster, RunCluster.topics(runId), runDir, System.out));
                 if (signal.stopRequested()) return 1;
-                return current.get().run().completed() ? 0 : 1;
+                boolean completed = current.get().run().completed();
+                System.out.println("  replay it: ./rlkafka replay --run " + runId + (bootstrap == null ? "" : " -b " + bootstrap));
+                return completed ? 0 : 1;
             } finally {
                 // inside the signal's scope: a Ctrl-C waits until services, then the broker, are closed
                 if (current.get() != null) current.get().close();

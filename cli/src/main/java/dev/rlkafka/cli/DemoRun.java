@@ -89,6 +89,7 @@ final class DemoRun implements AutoCloseable {
     Summary run() throws Exception {
         out.printf("run %s: bootstrap %s, topics %s*, files in %s%n", runDir.getFileName(), bootstrap, topics.prefix(), runDir);
         TopicAdmin.ensureTopics(bootstrap, topics, PARTITIONS, (short) 1);
+        WeightsRetention.apply(bootstrap, topics, settings.modelConfig());   // replay needs no old weights
         writeConfig();
 
         long sftStart = System.nanoTime();

@@ -25,6 +25,9 @@ import picocli.CommandLine.Command;
                 TrainerCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                TailCommand.class,
+                ReplayCommand.class,
+                RescoreCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Run 'rlkafka COMMAND --help' for a command's options."})
 public final class Main implements Runnable {

@@ -122,6 +122,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 Map.entry("group.initial.rebalance.delay.ms", "0"),
                 // topics come from TopicAdmin with their configs; a typo must not create a 1-partition topic
                 Map.entry("auto.create.topics.enable", "false"),
+                // a topic's retention.bytes/ms applies at this check (Kafka's default is every 5 minutes, longer than
+                // a demo): a demo run's policy-weights topic keeps only its newest versions on disk
+                Map.entry("log.retention.check.interval.ms", "10000"),
                 // policy-weight chunks are a few MB
                 Map.entry("message.max.bytes", String.valueOf(16 * 1024 * 1024)),
                 Map.entry("replica.fetch.max.bytes", String.valueOf(16 * 1024 * 1024))));
