@@ -2,6 +2,7 @@ package dev.rlkafka.reward;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -20,6 +21,8 @@ public final class RewardService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RewardService.class);
     /** How long {@link #close()} waits for the stream threads to finish their last commit. */
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** Segment size of the Streams changelog topics: small enough that compaction keeps up within a run. */
+    static final int CHANGELOG_SEGMENT_BYTES = 16 * 1024 * 1024;
 
     private final RewardConfig config;
     private final KafkaStreams streams;
@@ -49,6 +52,9 @@ public final class RewardService implements AutoCloseable {
         // longer poll than the commit interval would delay the commit of a group's last records by that much
         props.put(StreamsConfig.POLL_MS_CONFIG, config.commitInterval().toMillis());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, config.replicationFactor());
+        // the group stores' changelogs are compacted, but only closed segments are: with the broker's 1 GiB
+        // default a run's changelog would keep every group state it ever wrote
+        props.put(StreamsConfig.topicPrefix(TopicConfig.SEGMENT_BYTES_CONFIG), CHANGELOG_SEGMENT_BYTES);
         // a new application reads the rollouts already on the topic, not only those written after it started
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         return props;
