@@ -44,7 +44,7 @@ final class DemoRun implements AutoCloseable {
      * trainer thread made a step 13 % faster in `bench pipeline` (353 vs 404 ms), and with
      * OMP_WAIT_POLICY=PASSIVE three threads on two cores do not spin against each other.
      */
-    static final int TRAINER_THREADS = 2;
+    static final int TRAINER_THREADS = Integer.getInteger("rlkafka.trainerThreads", 2);
 
     /** Everything a run is configured by. */
     record Settings(Task task, ModelConfig modelConfig, Device device, SftConfig sft, int rlSteps, double lr,

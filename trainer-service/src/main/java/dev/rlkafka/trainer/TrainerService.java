@@ -46,6 +46,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
  * Runs a {@link Trainer} on Kafka: consumes {@code rl.scored-groups}, trains, checkpoints, and publishes policy
@@ -68,6 +70,8 @@ public final class TrainerService implements AutoCloseable {
     private static final Duration SCAN_TIMEOUT = Duration.ofSeconds(60);
 
     private final TrainerConfig config;
+    /** System.nanoTime() at the end of the last step; 0 before the first (trainer thread only). */
+    private long lastStepEnd;
     private volatile Consumer<StepResult> listener = result -> { };
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running;
@@ -227,8 +231,10 @@ public final class TrainerService implements AutoCloseable {
         }
         String existing = published.get(state.policyVersion());
         if (existing == null) {
-            long ms = publish(state.policyVersion(), state.step(), weights);
-            log.info("published version {} (missing from {}) in {} ms", state.policyVersion(), config.topics().policyWeights(), ms);
+            long start = System.nanoTime();
+            publish(state.policyVersion(), state.step(), weights, null);
+            log.info("published version {} (missing from {}) in {} ms", state.policyVersion(), config.topics().policyWeights(),
+                    (System.nanoTime() - start) / 1_000_000);
         } else if (!existing.equals(sha256)) {
             throw new IllegalStateException("%s holds version %d with sha256 %s but checkpoint %s has %s for it"
                     .formatted(config.topics().policyWeights(), state.policyVersion(), existing, config.checkpointPath(), sha256));
@@ -341,24 +347,36 @@ public final class TrainerService implements AutoCloseable {
     }
 
     private void runStep() throws IOException {
+        long start = System.nanoTime();
         StepResult result = trainer.step();
-        Long publishMs = result.versionAdvanced() ? checkpointAndPublish() : null;
-        afterStep(result, publishMs);
-    }
-
-    private void afterStep(StepResult result, Long publishMs) {
+        long trained = System.nanoTime();
         step = result.step();
         policyVersion = trainer.policyVersion();
-        sendMetric(result, publishMs);
+        Long publishMs = null;
+        if (result.versionAdvanced()) {
+            // the step's metric rides in the version's transaction: one commit per step instead of two
+            publishMs = checkpointAndPublish(sendingMs -> metricRecord(result, sendingMs));
+        } else {
+            producer.beginTransaction();
+            producer.send(metricRecord(result, null));
+            producer.commitTransaction();
+        }
         log.info("{}{}", result.summary(), publishMs == null ? "" : " published in " + publishMs + " ms");
         listener.accept(result);
+        if (log.isDebugEnabled()) {
+            // where a step's wall time goes: waiting for the batch, the update, checkpoint + publish, the rest
+            log.debug("step {} timing: waited {} ms since the last step, update {} ms, checkpoint+publish {} ms, the rest (metric, listener) {} ms",
+                    result.step(), lastStepEnd == 0 ? -1 : (start - lastStepEnd) / 1_000_000, (trained - start) / 1_000_000,
+                    publishMs == null ? 0 : publishMs, (System.nanoTime() - trained) / 1_000_000 - (publishMs == null ? 0 : publishMs));
+        }
+        lastStepEnd = System.nanoTime();
     }
 
     /** Stops cleanly: trains a last smaller batch, and checkpoints and publishes whatever is not yet. */
     private void finish(String why) throws IOException {
         if (trainer.pendingGroups() > 0) runStep();
         if (trainer.advanceVersion()) {
-            long ms = checkpointAndPublish();
+            long ms = checkpointAndPublish(null);
             policyVersion = trainer.policyVersion();
             log.info("published version {} at stop in {} ms", trainer.policyVersion(), ms);
         } else if (!handled.equals(checkpointed)) {
@@ -374,13 +392,16 @@ public final class TrainerService implements AutoCloseable {
      * came in between). The other order would let a crash publish version v and resume from v−1's checkpoint,
      * later publishing different weights as v again.
      *
+     * @param alongside null, or given the ms from checkpoint start until the chunks were handed to the producer,
+     *                  a record to write in the same transaction (the step's metric)
      * @return milliseconds from checkpoint start to the committed publish
      */
-    private long checkpointAndPublish() throws IOException {
+    private long checkpointAndPublish(LongFunction<ProducerRecord<String, byte[]>> alongside) throws IOException {
         long start = System.nanoTime();
         byte[] weights = WeightCodec.encode(policy);
         TrainerState state = writeCheckpoint(weights);
-        publish(state.policyVersion(), state.step(), weights);
+        publish(state.policyVersion(), state.step(), weights,
+                alongside == null ? null : () -> alongside.apply((System.nanoTime() - start) / 1_000_000));
         return (System.nanoTime() - start) / 1_000_000;
     }
 
@@ -394,17 +415,16 @@ public final class TrainerService implements AutoCloseable {
         return state;
     }
 
-    /** All chunks of a version in one transaction: read_committed generators see all of them or none. */
-    private long publish(long version, long atStep, byte[] weights) {
-        long start = System.nanoTime();
+    /** All chunks of a version (and {@code alongside}'s record, if any) in one transaction: read_committed generators see all of them or none. */
+    private void publish(long version, long atStep, byte[] weights, Supplier<ProducerRecord<String, byte[]>> alongside) {
         String topic = config.topics().policyWeights();
         List<WeightChunk> chunks = WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now());
         producer.beginTransaction();
         for (WeightChunk chunk : chunks) {
             producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
         }
+        if (alongside != null) producer.send(alongside.get());
         producer.commitTransaction();
-        return (System.nanoTime() - start) / 1_000_000;
     }
 
     private void deadLetter(DeadLetter letter) {
@@ -414,7 +434,11 @@ public final class TrainerService implements AutoCloseable {
         producer.commitTransaction();
     }
 
-    private void sendMetric(StepResult result, Long publishMs) {
+    /**
+     * The step's metric record. {@code publish_ms} (steps that published a version): checkpoint plus handing the
+     * version's chunks to the producer; the transaction commit that follows is not in it.
+     */
+    private ProducerRecord<String, byte[]> metricRecord(StepResult result, Long publishMs) {
         Map<String, Double> values = new LinkedHashMap<>();
         values.put("reward_mean", result.rewardMean());
         if (!Double.isNaN(result.accuracy())) values.put("accuracy", result.accuracy());
@@ -432,9 +456,7 @@ public final class TrainerService implements AutoCloseable {
         Metric metric = Metric.newBuilder().setServiceId(config.trainerId()).setKind(METRIC_KIND).setStep(result.step())
                 .setPolicyVersion(result.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
         String topic = config.topics().metrics();
-        producer.beginTransaction();
-        producer.send(new ProducerRecord<>(topic, config.trainerId(), RlSerdes.metric().codec().encode(topic, metric)));
-        producer.commitTransaction();
+        return new ProducerRecord<>(topic, config.trainerId(), RlSerdes.metric().codec().encode(topic, metric));
     }
 
     /** Records on the scored-groups topic not yet read: Σ over partitions of end offset − position (last fetch's view). */
