@@ -50,10 +50,15 @@ public final class RewardTopology {
         topology.addSource(ROLLOUTS_SOURCE, bytes, bytes, topics.rollouts());
         topology.addSource(REWARDS_SOURCE, bytes, bytes, topics.rewards());
         topology.addProcessor(ASSEMBLE_GROUPS, () -> new GroupAssembler(config), ROLLOUTS_SOURCE, REWARDS_SOURCE);
+        // In memory, changelogged, cached: a pending group lives well under a second and is rewritten with
+        // every rollout and reward; the cache folds those writes into one changelog record per commit, and
+        // the changelog alone restores the stores after a restart.
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(PENDING_GROUPS), Serdes.String(), pendingGroupSerde()), ASSEMBLE_GROUPS);
+                Stores.inMemoryKeyValueStore(PENDING_GROUPS), Serdes.String(), pendingGroupSerde())
+                .withCachingEnabled(), ASSEMBLE_GROUPS);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(CLOSED_GROUPS), Serdes.String(), closedGroupSerde()), ASSEMBLE_GROUPS);
+                Stores.inMemoryKeyValueStore(CLOSED_GROUPS), Serdes.String(), closedGroupSerde())
+                .withCachingEnabled(), ASSEMBLE_GROUPS);
         if (config.builtInScorers()) {
             topology.addSink(BUILTIN_REWARDS_SINK, topics.rewards(), keys, RlSerdes.reward().serializer(), ASSEMBLE_GROUPS);
         }
