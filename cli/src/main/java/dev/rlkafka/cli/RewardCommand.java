@@ -7,9 +7,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** Runs the reward-service (Kafka Streams) until Ctrl-C. */
@@ -21,33 +18,15 @@ import java.util.concurrent.Callable;
 final class RewardCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
-    @Option(names = "--required", split = ",", paramLabel = "ID=WEIGHT",
-            description = "Required scorers with weights, e.g. exact-answer=1,format=0.1,judge=0.5 "
-                    + "(default: the default task's built-in scorers at their own weights).")
-    Map<String, Double> required = new LinkedHashMap<>();
-
-    @Option(names = "--optional", split = ",", paramLabel = "ID=WEIGHT",
-            description = "Optional scorers: used when they answer within the grace period, noted as missing otherwise.")
-    Map<String, Double> optional = new LinkedHashMap<>();
-
-    @Option(names = "--group-timeout", defaultValue = "PT60S",
-            description = "A group still missing required scores after this long is dead-lettered (ISO-8601, default: ${DEFAULT-VALUE}).")
-    Duration groupTimeout;
-
-    @Option(names = "--optional-grace", defaultValue = "PT2S",
-            description = "How long a group with all required scores waits for optional scorers (default: ${DEFAULT-VALUE}).")
-    Duration optionalGrace;
-
-    @Option(names = "--no-built-in-scorers", negatable = false,
-            description = "Do not run the tasks' built-in scorers inside the service.")
-    boolean noBuiltIn;
+    @Mixin ScorerRegistration scorers;
 
     @Option(names = "--state-dir", description = "Kafka Streams state directory (default: a dir under java.io.tmpdir).")
     Path stateDir;
 
     @Override
     public Integer call() throws Exception {
-        RewardConfig config = config(kafka, required, optional, groupTimeout, optionalGrace, !noBuiltIn, stateDir);
+        RewardConfig config = scorers.applyTo(RewardConfig.defaults(kafka.bootstrap).withTopics(kafka.topics()));
+        if (stateDir != null) config = config.withStateDir(stateDir);
         try (ShutdownSignal signal = new ShutdownSignal(); RewardService service = new RewardService(config).start()) {
             System.out.println("reward-service running on " + config.bootstrap() + " with required scorers "
                     + config.requiredScorers() + (config.optionalScorers().isEmpty() ? "" : ", optional " + config.optionalScorers())
@@ -55,15 +34,5 @@ final class RewardCommand implements Callable<Integer> {
             signal.await();
         }
         return 0;
-    }
-
-    static RewardConfig config(KafkaOptions kafka, Map<String, Double> required, Map<String, Double> optional,
-                               Duration groupTimeout, Duration optionalGrace, boolean builtIn, Path stateDir) {
-        RewardConfig config = RewardConfig.defaults(kafka.bootstrap).withTopics(kafka.topics());
-        if (!required.isEmpty() || !optional.isEmpty()) {
-            config = config.withScorers(required.isEmpty() ? config.requiredScorers() : required, optional);
-        }
-        config = config.withGroupTimeout(groupTimeout).withOptionalGrace(optionalGrace).withBuiltInScorers(builtIn);
-        return stateDir == null ? config : config.withStateDir(stateDir);
     }
 }
