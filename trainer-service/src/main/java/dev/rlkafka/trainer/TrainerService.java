@@ -3,6 +3,7 @@ package dev.rlkafka.trainer;
 import ai.djl.Device;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.policy.weights.Tensor;
 import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.TopicSpec;
@@ -43,7 +44,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
@@ -59,6 +65,10 @@ import java.util.function.Supplier;
  * work after the last checkpoint is lost in a crash, and its groups are re-read and trained again, once.
  * Outputs that are not state (dead letters, metrics) may repeat for those re-read groups: at least once.
  *
+ * <p><b>Two threads.</b> The loop thread polls and trains; a version's checkpoint and publish happen on a
+ * publisher thread from a copy taken at the step, while the loop trains the next batch. The loop waits for the
+ * previous publish before handing over the next step, so at most one version is in between.
+ *
  * <p>{@code new TrainerService(config).onStep(listener).start()}; {@link #close()} stops it.
  */
 public final class TrainerService implements AutoCloseable {
@@ -72,6 +82,14 @@ public final class TrainerService implements AutoCloseable {
     private final TrainerConfig config;
     /** System.nanoTime() at the end of the last step; 0 before the first (trainer thread only). */
     private long lastStepEnd;
+    /**
+     * Checkpoints, publishes and reports each step, and writes dead letters, in order on one thread of its own,
+     * so the loop thread trains the next batch meanwhile. All transactions of the producer run here.
+     */
+    private ExecutorService publisher;
+    /** The last task handed to {@link #publisher}; tasks run in order, so it finishing means all did. */
+    private Future<?> lastPublisherTask = CompletableFuture.completedFuture(null);
+    private volatile Throwable publisherFailure;
     private volatile Consumer<StepResult> listener = result -> { };
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running;
@@ -87,7 +105,8 @@ public final class TrainerService implements AutoCloseable {
     private Thread loop;
     /** Per partition, the offset after the last record folded into the trainer's state: what a checkpoint stores. */
     private final Map<TopicPartition, Long> handled = new HashMap<>();
-    private Map<TopicPartition, Long> checkpointed = Map.of();
+    /** The offsets in the newest checkpoint written (on the publisher thread). */
+    private volatile Map<TopicPartition, Long> checkpointed = Map.of();
     /** With stopAtEnd: the end offsets (read_committed: last stable offsets) when the trainer started. */
     private Map<TopicPartition, Long> endAtStart = Map.of();
 
@@ -95,7 +114,10 @@ public final class TrainerService implements AutoCloseable {
         this.config = config;
     }
 
-    /** Called on the loop thread after every step (e.g. the CLI's live line); must not block for long. */
+    /**
+     * Called after every step, in step order, once the step's checkpoint and version (if it published one) are
+     * written (e.g. the CLI's live line); on the publisher thread; must not block for long.
+     */
     public TrainerService onStep(Consumer<StepResult> listener) {
         this.listener = listener == null ? result -> { } : listener;
         return this;
@@ -155,6 +177,7 @@ public final class TrainerService implements AutoCloseable {
             throw e;
         }
         running = true;
+        publisher = Executors.newSingleThreadExecutor(r -> new Thread(r, "trainer-" + config.trainerId() + "-publisher"));
         loop = new Thread(this::run, "trainer-" + config.trainerId());
         loop.start();
         return this;
@@ -287,6 +310,7 @@ public final class TrainerService implements AutoCloseable {
                 return;
             }
             while (running) {
+                if (publisherFailure != null) throw new IllegalStateException("publishing failed", publisherFailure);
                 if (config.stopAtEnd() && reachedEnd()) {
                     finish("consumed every scored group that was on the topic at start");
                     return;
@@ -312,6 +336,11 @@ public final class TrainerService implements AutoCloseable {
             log.error("trainer stopped on an error at step {} version {}", step, policyVersion, e);
         } finally {
             running = false;
+            try {
+                awaitPublisher();   // what stopped callers read (the last checkpoint, the version) is written
+            } catch (Throwable e) {
+                if (failure == null) failure = e;
+            }
             stopped.countDown();
         }
     }
@@ -346,42 +375,93 @@ public final class TrainerService implements AutoCloseable {
         }
     }
 
-    private void runStep() throws IOException {
+    /**
+     * Trains one batch on this thread, then hands the step to the publisher: its checkpoint and version (at a
+     * version boundary), metric and listener. At most one step waits there, so the weights being trained are
+     * never more than one version ahead of the last durable, published one.
+     */
+    private void runStep() throws Exception {
         long start = System.nanoTime();
         StepResult result = trainer.step();
         long trained = System.nanoTime();
-        step = result.step();
-        policyVersion = trainer.policyVersion();
-        Long publishMs = null;
-        if (result.versionAdvanced()) {
-            // the step's metric rides in the version's transaction: one commit per step instead of two
-            publishMs = checkpointAndPublish(sendingMs -> metricRecord(result, sendingMs));
-        } else {
-            producer.beginTransaction();
-            producer.send(metricRecord(result, null));
-            producer.commitTransaction();
-        }
-        log.info("{}{}", result.summary(), publishMs == null ? "" : " published in " + publishMs + " ms");
-        listener.accept(result);
+        // taken here, on the loop thread: the trainer, the policy and the consumer move on with the next batch
+        Snapshot snapshot = result.versionAdvanced() ? snapshot() : null;
+        long lag = lag();
+        awaitPublisher();
+        long handedOver = System.nanoTime();
+        submit(() -> report(result, snapshot, lag));
         if (log.isDebugEnabled()) {
-            // where a step's wall time goes: waiting for the batch, the update, checkpoint + publish, the rest
-            log.debug("step {} timing: waited {} ms since the last step, update {} ms, checkpoint+publish {} ms, the rest (metric, listener) {} ms",
+            // where a step's wall time goes on this thread: waiting for its batch, the update, the publisher
+            log.debug("step {} timing: waited {} ms for the batch, update {} ms, snapshot and waiting for the previous publish {} ms",
                     result.step(), lastStepEnd == 0 ? -1 : (start - lastStepEnd) / 1_000_000, (trained - start) / 1_000_000,
-                    publishMs == null ? 0 : publishMs, (System.nanoTime() - trained) / 1_000_000 - (publishMs == null ? 0 : publishMs));
+                    (handedOver - trained) / 1_000_000);
         }
         lastStepEnd = System.nanoTime();
     }
 
+    /** On the publisher thread: checkpoint and publish (at a version boundary) with the metric, then tell the listener. */
+    private void report(StepResult result, Snapshot snapshot, long lag) throws IOException {
+        Long publishMs = null;
+        if (snapshot != null) {
+            // the step's metric rides in the version's transaction: one commit per step instead of two
+            publishMs = checkpointAndPublish(snapshot, sendingMs -> metricRecord(result, lag, sendingMs));
+        } else {
+            producer.beginTransaction();
+            producer.send(metricRecord(result, lag, null));
+            producer.commitTransaction();
+        }
+        step = result.step();
+        policyVersion = result.policyVersion();
+        log.info("{}{}", result.summary(), publishMs == null ? "" : " published in " + publishMs + " ms");
+        listener.accept(result);
+    }
+
+    /** A version's checkpoint content, copied on the loop thread. */
+    private record Snapshot(TrainerState state, byte[] weights, Map<String, Tensor> optimizerState,
+                            Map<TopicPartition, Long> offsets) {
+    }
+
+    private Snapshot snapshot() {
+        return new Snapshot(trainer.state(), WeightCodec.encode(policy), trainer.optimizerState(), Map.copyOf(handled));
+    }
+
+    private interface PublisherTask {
+        void run() throws Exception;
+    }
+
+    private void submit(PublisherTask task) {
+        lastPublisherTask = publisher.submit(() -> {
+            if (publisherFailure != null) return;   // the loop stops on the first failure; nothing after it is written
+            try {
+                task.run();
+            } catch (Throwable e) {
+                publisherFailure = e;
+                log.error("trainer publisher failed", e);
+            }
+        });
+    }
+
+    /** Waits until every task handed to the publisher is done; rethrows the first failure. */
+    private void awaitPublisher() throws InterruptedException {
+        try {
+            lastPublisherTask.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("publisher task failed", e.getCause());
+        }
+        if (publisherFailure != null) throw new IllegalStateException("publishing failed", publisherFailure);
+    }
+
     /** Stops cleanly: trains a last smaller batch, and checkpoints and publishes whatever is not yet. */
-    private void finish(String why) throws IOException {
+    private void finish(String why) throws Exception {
         if (trainer.pendingGroups() > 0) runStep();
+        awaitPublisher();   // now idle: the rest runs on this thread
         if (trainer.advanceVersion()) {
-            long ms = checkpointAndPublish(null);
+            long ms = checkpointAndPublish(snapshot(), null);
             policyVersion = trainer.policyVersion();
             log.info("published version {} at stop in {} ms", trainer.policyVersion(), ms);
         } else if (!handled.equals(checkpointed)) {
             // only drops or dead letters since the last version: the weights are still that version's
-            writeCheckpoint(WeightCodec.encode(policy));
+            writeCheckpoint(snapshot());
         }
         log.info("trainer stopping: {}; step {} version {}", why, trainer.steps(), trainer.policyVersion());
     }
@@ -396,23 +476,22 @@ public final class TrainerService implements AutoCloseable {
      *                  a record to write in the same transaction (the step's metric)
      * @return milliseconds from checkpoint start to the committed publish
      */
-    private long checkpointAndPublish(LongFunction<ProducerRecord<String, byte[]>> alongside) throws IOException {
+    private long checkpointAndPublish(Snapshot snapshot, LongFunction<ProducerRecord<String, byte[]>> alongside) throws IOException {
         long start = System.nanoTime();
-        byte[] weights = WeightCodec.encode(policy);
-        TrainerState state = writeCheckpoint(weights);
-        publish(state.policyVersion(), state.step(), weights,
+        writeCheckpoint(snapshot);
+        TrainerState state = snapshot.state();
+        publish(state.policyVersion(), state.step(), snapshot.weights(),
                 alongside == null ? null : () -> alongside.apply((System.nanoTime() - start) / 1_000_000));
         return (System.nanoTime() - start) / 1_000_000;
     }
 
-    private TrainerState writeCheckpoint(byte[] weights) throws IOException {
-        TrainerState state = trainer.state();
+    private void writeCheckpoint(Snapshot snapshot) throws IOException {
+        TrainerState state = snapshot.state();
         Map<String, String> metadata = new LinkedHashMap<>(state.toMetadata());
-        handled.forEach((tp, offset) -> metadata.put(OFFSET_KEY_PREFIX + tp.partition(), Long.toString(offset)));
-        new Checkpoint(state.step(), weights, trainer.optimizerState(), metadata).write(config.checkpointPath());
-        checkpointed = Map.copyOf(handled);
+        snapshot.offsets().forEach((tp, offset) -> metadata.put(OFFSET_KEY_PREFIX + tp.partition(), Long.toString(offset)));
+        new Checkpoint(state.step(), snapshot.weights(), snapshot.optimizerState(), metadata).write(config.checkpointPath());
+        checkpointed = snapshot.offsets();
         log.debug("checkpoint {} at step {} version {}", config.checkpointPath(), state.step(), state.policyVersion());
-        return state;
     }
 
     /** All chunks of a version (and {@code alongside}'s record, if any) in one transaction: read_committed generators see all of them or none. */
@@ -429,16 +508,19 @@ public final class TrainerService implements AutoCloseable {
 
     private void deadLetter(DeadLetter letter) {
         String topic = config.topics().deadLetters();
-        producer.beginTransaction();
-        producer.send(new ProducerRecord<>(topic, config.trainerId(), RlSerdes.deadLetter().codec().encode(topic, letter)));
-        producer.commitTransaction();
+        ProducerRecord<String, byte[]> rec = new ProducerRecord<>(topic, config.trainerId(), RlSerdes.deadLetter().codec().encode(topic, letter));
+        submit(() -> {
+            producer.beginTransaction();
+            producer.send(rec);
+            producer.commitTransaction();
+        });
     }
 
     /**
      * The step's metric record. {@code publish_ms} (steps that published a version): checkpoint plus handing the
      * version's chunks to the producer; the transaction commit that follows is not in it.
      */
-    private ProducerRecord<String, byte[]> metricRecord(StepResult result, Long publishMs) {
+    private ProducerRecord<String, byte[]> metricRecord(StepResult result, long lag, Long publishMs) {
         Map<String, Double> values = new LinkedHashMap<>();
         values.put("reward_mean", result.rewardMean());
         if (!Double.isNaN(result.accuracy())) values.put("accuracy", result.accuracy());
@@ -451,7 +533,7 @@ public final class TrainerService implements AutoCloseable {
         for (int s = 0; s < histogram.length; s++) values.put("staleness_" + s, (double) histogram[s]);
         values.put("tokens", (double) result.tokens());
         values.put("tokens_per_s", result.tokensPerSecond());
-        values.put("lag", (double) lag());
+        values.put("lag", (double) lag);
         if (publishMs != null) values.put("publish_ms", (double) publishMs);
         Metric metric = Metric.newBuilder().setServiceId(config.trainerId()).setKind(METRIC_KIND).setStep(result.step())
                 .setPolicyVersion(result.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
@@ -506,6 +588,16 @@ public final class TrainerService implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             if (thread.isAlive()) log.warn("trainer loop did not stop within {}", CLOSE_TIMEOUT);
+        }
+        if (publisher != null) {
+            publisher.shutdown();   // the loop drained it as it stopped; this only ends the thread
+            try {
+                if (!publisher.awaitTermination(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("trainer publisher did not stop within {}", CLOSE_TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         closeResources();
         log.info("trainer stopped at step {} version {}", step, policyVersion);
