@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
                 + "of the time, on purpose), publish it as policy version 0, feed the training prompts, and run the "
                 + "generator, reward-service and trainer as real Kafka services until --rl-steps. Prints a line per "
                 + "trainer step and held-out accuracy every --eval-every steps, then a summary. Files go to runs/<id>/. "
-                + "Ctrl-C stops it cleanly.", ""})
+                + "Ctrl-C stops it cleanly. To train with your own scorer (docs/scorers.md, rlkafka scorer http|human), "
+                + "register it with --required or --optional; the demo prints the topics it must read and write.", ""})
 final class DemoCommand implements Callable<Integer> {
     // measured from a fresh clone: 1000 SFT steps + 200 RL steps ended at 90.2 % in one run (97 % in another);
     // the margin below costs about a minute on 2 cores
@@ -69,6 +70,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--eval-prompts", defaultValue = "500", description = "Held-out prompts per evaluation (default: ${DEFAULT-VALUE}).")
     int evalPrompts;
 
+    @Mixin ScorerRegistration scorers;
+
     @Option(names = "--runs-dir", defaultValue = "runs", description = "Where run folders go (default: ${DEFAULT-VALUE}).")
     Path runsDir;
 
@@ -102,7 +105,7 @@ final class DemoCommand implements Callable<Integer> {
                     broker = EmbeddedKafkaBroker.start(brokerDir, 0, false);
                     cluster = broker.bootstrapServers();
                 }
-                current.set(new DemoRun(settings, cluster, RunCluster.topics(runId), runDir, System.out));
+                current.set(new DemoRun(settings, cluster, RunCluster.topics(runId), runDir, System.out).withScorers(scorers::applyTo));
                 if (signal.stopRequested()) return 1;
                 boolean completed = current.get().run().completed();
                 System.out.println("  replay it: ./rlkafka replay --run " + runId + (bootstrap == null ? "" : " -b " + bootstrap));

@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * One demo run: SFT, then the three services over Kafka until the trainer has taken {@code rlSteps}
@@ -72,6 +73,8 @@ final class DemoRun implements AutoCloseable {
     private final long started = System.nanoTime();
     private final ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "demo-eval"));
     private volatile boolean stopRequested;
+    /** Which scorers the reward-service waits for (the command line's --required/--optional/...). */
+    private UnaryOperator<RewardConfig> scorers = UnaryOperator.identity();
     private RewardService reward;
     private TrainerService trainer;
     private GeneratorService generator;
@@ -84,6 +87,11 @@ final class DemoRun implements AutoCloseable {
         this.topics = topics;
         this.runDir = runDir;
         this.out = out;
+    }
+
+    DemoRun withScorers(UnaryOperator<RewardConfig> scorers) {
+        this.scorers = scorers;
+        return this;
     }
 
     Summary run() throws Exception {
@@ -141,8 +149,16 @@ final class DemoRun implements AutoCloseable {
     }
 
     private void startServices(Path sftCheckpoint) throws Exception {
-        reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics)
-                .withStateDir(runDir.resolve("reward-state"))).start();
+        RewardConfig rewardConfig = scorers.apply(RewardConfig.defaults(bootstrap).withTopics(topics)
+                .withStateDir(runDir.resolve("reward-state")));
+        reward = new RewardService(rewardConfig).start();
+        if (!rewardConfig.builtInScorers() || !RewardConfig.builtInWeights(settings.task().name()).keySet()
+                .containsAll(rewardConfig.requiredScorers().keySet())) {
+            // an external scorer is in the loop: say where it has to read and write, or training waits for nothing
+            out.printf("reward-service waits for required scorers %s%s: external ones read %s and write %s (docs/scorers.md)%n",
+                    rewardConfig.requiredScorers(), rewardConfig.optionalScorers().isEmpty() ? "" : ", optional " + rewardConfig.optionalScorers(),
+                    topics.rollouts(), topics.rewards());
+        }
         trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sftCheckpoint, runDir.resolve("trainer"),
                         settings.batchGroups(), 1, settings.maxStaleness(), settings.lr(),
                         dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA, settings.rlSteps())
