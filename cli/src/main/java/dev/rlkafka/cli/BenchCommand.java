@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 /** Benchmarks: every figure is a ratio measured in one run on one machine. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that report ratios measured in one run on this machine.",
-        subcommands = {BenchCommand.Policy.class, BenchPipelineCommand.class})
+        subcommands = {BenchCommand.Policy.class, BenchPipelineCommand.class, BenchAlgorithmsCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -9,7 +9,7 @@ import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.task.Task;
 import dev.rlkafka.policy.train.Evaluator;
-import dev.rlkafka.policy.train.GrpoLoop;
+import dev.rlkafka.policy.train.RlLoop;
 import dev.rlkafka.policy.train.SftConfig;
 import dev.rlkafka.policy.weights.Checkpoint;
 import dev.rlkafka.policy.weights.WeightCodec;
@@ -52,7 +52,7 @@ import java.util.stream.Collectors;
 
 /**
  * {@code rlkafka bench pipeline}: from one SFT checkpoint, measures in one run (a) RL-loop tokens/s through the
- * services and Kafka vs {@link GrpoLoop} in-process, (b) wall time to a held-out accuracy target with
+ * services and Kafka vs {@link RlLoop} in-process, (b) wall time to a held-out accuracy target with
  * max-staleness N vs 0, (c) weight publish→swapped latency vs a raw produce→consume of the same bytes.
  */
 final class BenchPipeline {
@@ -186,7 +186,7 @@ final class BenchPipeline {
         phase("(a) services: %.0f tokens/s (%.0f ms/step), %d versions swapped",
                 throughputRun.throughput().tokensPerSecond(), throughputRun.throughput().msPerStep(), throughputRun.swapMs().size());
 
-        phase("(a) in-process GrpoLoop: %d steps, same batch shape, %d libtorch thread(s)", settings.throughputSteps(), settings.inProcessThreads());
+        phase("(a) in-process RlLoop (GRPO): %d steps, same batch shape, %d libtorch thread(s)", settings.throughputSteps(), settings.inProcessThreads());
         Throughput inProcess = runInProcess(sftWeights);
         phase("(a) in-process: %.0f tokens/s (%.0f ms/step)", inProcess.tokensPerSecond(), inProcess.msPerStep());
 
@@ -337,12 +337,12 @@ final class BenchPipeline {
             Policy.setIntraOpThreads(settings.inProcessThreads());
             TrainerConfig trainerConfig = TrainerCommand.config(bootstrap, Topics.DEFAULT, Path.of("unused"), Path.of("unused"),
                     settings.batchGroups(), 1, settings.asyncStaleness(), settings.lr(), GrpoConfig.DEFAULT_BETA, steps);
-            GrpoLoop loop = new GrpoLoop(policy, reference, settings.task(),
-                    new GrpoLoop.Config(settings.batchGroups(), settings.groupSize(),
+            RlLoop loop = new RlLoop(policy, reference, settings.task(),
+                    new RlLoop.Config(settings.batchGroups(), settings.groupSize(),
                             SamplingParams.plain(SERVICE_SEED, DemoRun.MAX_TOKENS), true, 42),
                     trainerConfig.update());
             for (int i = 0; i < steps; i++) {
-                GrpoLoop.StepResult r = loop.step();
+                RlLoop.StepResult r = loop.step();
                 stepEnd[i] = System.nanoTime();
                 tokens[i] = r.stats().tokens();
                 if ((i + 1) % 10 == 0) log.info("in-process step {} reward {}", i + 1, String.format(Locale.ROOT, "%.3f", r.meanReward()));

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
         description = {"Measures in one run, from one SFT checkpoint shared by every measured run: "
                 + "(a) RL-loop tokens/s (completion tokens trained / wall time, after a warm-up) of generator, "
-                + "reward-service and trainer over Kafka vs the same loop in-process without Kafka (GrpoLoop: sample, "
+                + "reward-service and trainer over Kafka vs the same loop in-process without Kafka (RlLoop: sample, "
                 + "score, one GRPO step, in sequence); "
                 + "(b) wall time until held-out sampled accuracy first reaches SFT + --target points with --max-staleness "
                 + "vs 0 (asynchronous vs synchronous), evaluating the trainer's checkpoint every --eval-every steps; "

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import dev.rlkafka.policy.optim.AdamWConfig;
 import dev.rlkafka.policy.task.Tasks;
+import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.SftConfig;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -50,8 +51,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--rl-steps", defaultValue = "" + DEFAULT_RL_STEPS, description = "Trainer steps (default: ${DEFAULT-VALUE}).")
     int rlSteps;
 
+    @Option(names = "--algorithm", defaultValue = "grpo", converter = AlgorithmConverter.class,
+            completionCandidates = AlgorithmConverter.Names.class,
+            description = "The trainer's update rule: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Algorithm algorithm;
+
     @Option(names = "--lr", defaultValue = "" + DEFAULT_RL_LR, description = "RL learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
+
+    @Option(names = "--beta", description = "KL weight of GRPO and PPO (default 0.04), DPO's beta (default 0.1).")
+    Double beta;
 
     @Option(names = "--batch-groups", defaultValue = "" + DEFAULT_BATCH_GROUPS,
             description = "Groups per trainer step (default: ${DEFAULT-VALUE}).")
@@ -83,7 +92,8 @@ final class DemoCommand implements Callable<Integer> {
         DemoRun.Settings settings = new DemoRun.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
                 new SftConfig(sftSteps, SftConfig.DEFAULT_BATCH_SIZE, AdamWConfig.DEFAULT.withLr(SftConfig.DEFAULT_LR),
                         Math.min(SftConfig.DEFAULT.warmupSteps(), sftSteps), SftConfig.DEFAULT.maxGradNorm(), 1234L),
-                rlSteps, lr, batchGroups, groupSize, maxStaleness, evalEvery, evalPrompts);
+                rlSteps, algorithm, lr, beta == null ? algorithm.defaultBeta() : beta, batchGroups, groupSize, maxStaleness,
+                evalEvery, evalPrompts);
         if (!verbose) {
             quiet("dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",
                     "dev.rlkafka.policy", "dev.rlkafka.schemas");

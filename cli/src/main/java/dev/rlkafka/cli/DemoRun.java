@@ -7,6 +7,7 @@ import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.task.Task;
+import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.Evaluator;
 import dev.rlkafka.policy.train.SftConfig;
 import dev.rlkafka.policy.weights.Checkpoint;
@@ -48,8 +49,8 @@ final class DemoRun implements AutoCloseable {
     static final int TRAINER_THREADS = Integer.getInteger("rlkafka.trainerThreads", 2);
 
     /** Everything a run is configured by. */
-    record Settings(Task task, ModelConfig modelConfig, Device device, SftConfig sft, int rlSteps, double lr,
-                    int batchGroups, int groupSize, int maxStaleness, int evalEvery, int evalPrompts) {
+    record Settings(Task task, ModelConfig modelConfig, Device device, SftConfig sft, int rlSteps, Algorithm algorithm, double lr,
+                    double beta, int batchGroups, int groupSize, int maxStaleness, int evalEvery, int evalPrompts) {
         Settings {
             if (rlSteps < 1) throw new IllegalArgumentException("--rl-steps must be >= 1, got " + rlSteps);
             if (evalEvery < 1) throw new IllegalArgumentException("--eval-every must be >= 1, got " + evalEvery);
@@ -126,8 +127,8 @@ final class DemoRun implements AutoCloseable {
         startServices(sftCheckpoint);
         int prompts = (int) Math.ceil(settings.rlSteps() * settings.batchGroups() * 1.25) + 4 * settings.batchGroups();
         int fed = PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42, "");
-        out.printf("RL: %d prompts on %s; generator -> reward-service -> trainer over Kafka, %d groups of %d per step%n",
-                fed, topics.prompts(), settings.batchGroups(), settings.groupSize());
+        out.printf("RL (%s): %d prompts on %s; generator -> reward-service -> trainer over Kafka, %d groups of %d per step%n",
+                settings.algorithm().id(), fed, topics.prompts(), settings.batchGroups(), settings.groupSize());
         while (!stopRequested && !trainer.awaitStop(Duration.ofMillis(500))) {
             if (trainer.failure().isPresent() || generator.failure().isPresent()) break;
         }
@@ -160,8 +161,8 @@ final class DemoRun implements AutoCloseable {
                     topics.rollouts(), topics.rewards());
         }
         trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sftCheckpoint, runDir.resolve("trainer"),
-                        settings.batchGroups(), 1, settings.maxStaleness(), settings.lr(),
-                        dev.rlkafka.policy.loss.GrpoConfig.DEFAULT_BETA, settings.rlSteps())
+                        settings.batchGroups(), 1, settings.maxStaleness(),
+                        TrainerCommand.update(settings.algorithm(), settings.lr(), settings.beta(), null, settings.rlSteps()))
                 .withDevice("cpu", TRAINER_THREADS)
                 .withStop(settings.rlSteps(), false))
                 .onStep(this::onStep)
@@ -196,8 +197,9 @@ final class DemoRun implements AutoCloseable {
         for (int k = 0; k < histogram.length; k++) {
             if (histogram[k] > 0) staleness.append(staleness.length() == 0 ? "" : " ").append(k).append(':').append(histogram[k]);
         }
-        out.printf(Locale.ROOT, "step %4d  v%-4d reward %.3f  acc %.3f  kl %.4f  staleness %-9s dropped %d  %6.0f tok/s%n",
-                r.step(), r.policyVersion(), r.rewardMean(), r.accuracy(), r.kl(), staleness, r.droppedStale(), r.tokensPerSecond());
+        out.printf(Locale.ROOT, "step %4d  v%-4d reward %.3f  acc %.3f  kl %.4f  staleness %-9s dropped %d  %6.0f tok/s%s%n",
+                r.step(), r.policyVersion(), r.rewardMean(), r.accuracy(), r.kl(), staleness, r.droppedStale(), r.tokensPerSecond(),
+                algorithmNumbers(r));
         synchronized (this) {
             metricsCsv.printf(Locale.ROOT, "%d,%d,%d,%d,%.5f,%.5f,%.6f,%.6f,%.5f,%.1f,%s,%.1f%n", r.step(), r.policyVersion(),
                     r.groups(), r.droppedStale(), r.rewardMean(), r.accuracy(), r.kl(), r.loss(), r.clipFraction(),
@@ -221,6 +223,14 @@ final class DemoRun implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /** PPO's value loss or DPO's pair count, to see the critic learn and how many groups still disagree. */
+    private static String algorithmNumbers(StepResult r) {
+        Double valueLoss = r.diagnostics().get("value_loss"), pairs = r.diagnostics().get("pairs");
+        if (valueLoss != null) return String.format(Locale.ROOT, "  value loss %.4f", valueLoss);
+        if (pairs != null) return String.format(Locale.ROOT, "  pairs %.0f", pairs);
+        return "";
     }
 
     private Accuracy evaluate(Path checkpoint, int prompts) throws IOException {
@@ -248,19 +258,19 @@ final class DemoRun implements AutoCloseable {
                   "bootstrap": "%s", "topicPrefix": "%s", "task": "%s",
                   "model": {"width": %d, "layers": %d, "heads": %d, "context": %d},
                   "sft": {"steps": %d, "batchSize": %d, "lr": %s},
-                  "rl": {"steps": %d, "lr": %s, "batchGroups": %d, "groupSize": %d, "maxStaleness": %d},
+                  "rl": {"algorithm": "%s", "steps": %d, "lr": %s, "beta": %s, "batchGroups": %d, "groupSize": %d, "maxStaleness": %d},
                   "eval": {"every": %d, "prompts": %d}
                 }
                 """, bootstrap, topics.prefix(), settings.task().name(), settings.modelConfig().width(),
                 settings.modelConfig().layers(), settings.modelConfig().heads(), settings.modelConfig().contextLength(),
-                settings.sft().steps(), settings.sft().batchSize(), settings.sft().optimizer().lr(), settings.rlSteps(),
-                settings.lr(), settings.batchGroups(), settings.groupSize(), settings.maxStaleness(),
+                settings.sft().steps(), settings.sft().batchSize(), settings.sft().optimizer().lr(), settings.algorithm().id(),
+                settings.rlSteps(), settings.lr(), settings.beta(), settings.batchGroups(), settings.groupSize(), settings.maxStaleness(),
                 settings.evalEvery(), settings.evalPrompts()));
     }
 
     private void printSummary(Summary s) {
         out.println();
-        out.println(s.completed() ? "demo finished" : "demo stopped early");
+        out.println((s.completed() ? "demo finished" : "demo stopped early") + " (" + settings.algorithm().id() + ")");
         out.printf(Locale.ROOT, "  held-out accuracy, sampled at T=1:  after SFT %5.1f %%   after RL %5.1f %%   (%+.1f points)%n",
                 100 * s.afterSft().sampled(), 100 * s.afterRl().sampled(), 100 * (s.afterRl().sampled() - s.afterSft().sampled()));
         out.printf(Locale.ROOT, "  held-out accuracy, greedy:          after SFT %5.1f %%   after RL %5.1f %%%n",
@@ -273,13 +283,13 @@ final class DemoRun implements AutoCloseable {
     private void writeSummary(Summary s) throws IOException {
         Files.writeString(runDir.resolve("summary.json"), String.format(Locale.ROOT, """
                 {
-                  "completed": %s,
+                  "completed": %s, "algorithm": "%s",
                   "heldoutSampledAccuracy": {"afterSft": %.4f, "afterRl": %.4f},
                   "heldoutGreedyAccuracy": {"afterSft": %.4f, "afterRl": %.4f},
                   "trainerSteps": %d, "finalPolicyVersion": %d,
                   "wallSeconds": %.1f, "sftSeconds": %.1f, "rlSeconds": %.1f
                 }
-                """, s.completed(), s.afterSft().sampled(), s.afterRl().sampled(), s.afterSft().greedy(),
+                """, s.completed(), settings.algorithm().id(), s.afterSft().sampled(), s.afterRl().sampled(), s.afterSft().greedy(),
                 s.afterRl().greedy(), s.steps(), s.finalVersion(), s.wallMs() / 1000.0, s.sftMs() / 1000.0, s.rlMs() / 1000.0));
     }
 

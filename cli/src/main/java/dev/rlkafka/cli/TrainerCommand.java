@@ -1,8 +1,9 @@
 package dev.rlkafka.cli;
 
-import dev.rlkafka.policy.loss.GrpoConfig;
 import dev.rlkafka.policy.optim.AdamWConfig;
-import dev.rlkafka.policy.train.GrpoUpdater;
+import dev.rlkafka.policy.train.Algorithm;
+import dev.rlkafka.policy.train.PpoUpdater;
+import dev.rlkafka.policy.train.UpdaterConfig;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.trainer.TrainerConfig;
 import dev.rlkafka.trainer.TrainerService;
@@ -17,7 +18,8 @@ import java.util.concurrent.Callable;
 /** Runs the trainer until Ctrl-C or --max-steps. */
 @Command(name = "trainer", mixinStandardHelpOptions = true,
         description = "Run the trainer: consume rl.scored-groups in batches, drop groups staler than --max-staleness, "
-                + "apply GRPO updates with a KL penalty to the SFT reference, and publish a new policy version to "
+                + "apply updates of --algorithm (GRPO, PPO with a critic, or online DPO on each group's best and worst "
+                + "rollout) regularised towards the SFT reference, and publish a new policy version to "
                 + "rl.policy-weights every --steps-per-version steps. A checkpoint with the consumed offsets is written "
                 + "before each version, so a restarted trainer trains every group exactly once.")
 final class TrainerCommand implements Callable<Integer> {
@@ -43,12 +45,22 @@ final class TrainerCommand implements Callable<Integer> {
             description = "Drop groups sampled more than this many versions ago (default: ${DEFAULT-VALUE}).")
     int maxStaleness;
 
+    @Option(names = "--algorithm", defaultValue = "grpo", converter = AlgorithmConverter.class,
+            completionCandidates = AlgorithmConverter.Names.class,
+            description = "Update rule: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Algorithm algorithm;
+
     @Option(names = "--lr", defaultValue = "" + TrainerConfig.DEFAULT_LR, description = "AdamW learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--beta", defaultValue = "" + GrpoConfig.DEFAULT_BETA,
-            description = "Weight of the KL penalty to the reference (default: ${DEFAULT-VALUE}).")
-    double beta;
+    @Option(names = "--beta",
+            description = "GRPO and PPO: weight of the KL penalty to the reference (default 0.04); DPO: beta of the "
+                    + "implicit reward, larger stays closer to the reference (default 0.1).")
+    Double beta;
+
+    @Option(names = "--critic-lr", description = "PPO: the critic's learning rate (default: "
+            + PpoUpdater.Config.DEFAULT_CRITIC_LR_FACTOR + " x --lr).")
+    Double criticLr;
 
     @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps; 0 = run until Ctrl-C (default: ${DEFAULT-VALUE}).")
     int maxSteps;
@@ -68,11 +80,12 @@ final class TrainerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int decay = decaySteps >= 0 ? decaySteps : maxSteps;
-        TrainerConfig config = config(kafka.bootstrap, kafka.topics(), reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness, lr, beta, decay)
+        TrainerConfig config = config(kafka.bootstrap, kafka.topics(), reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness,
+                        update(algorithm, lr, beta, criticLr, decay))
                 .withDevice(device, threads)
                 .withStop(maxSteps, false);
         try (ShutdownSignal signal = new ShutdownSignal(); TrainerService trainer = new TrainerService(config).start()) {
-            System.out.println("trainer running on " + config.bootstrap() + " from " + reference + ". Ctrl-C stops it.");
+            System.out.println(algorithm.id() + " trainer running on " + config.bootstrap() + " from " + reference + ". Ctrl-C stops it.");
             if (maxSteps > 0) {
                 while (!trainer.awaitStop(Duration.ofSeconds(1)) && !signal.stopRequested()) {
                     // the loop thread stops itself at --max-steps
@@ -84,12 +97,37 @@ final class TrainerCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A GRPO trainer's config. */
     static TrainerConfig config(String bootstrap, Topics topics, Path reference, Path checkpointDir, int batchGroups,
                                 int stepsPerVersion, int maxStaleness, double lr, double beta, int decaySteps) {
-        GrpoConfig loss = new GrpoConfig(GrpoConfig.DEFAULT_CLIP_EPS, beta, GrpoConfig.DEFAULT_BEHAVIOUR_CAP);
+        return config(bootstrap, topics, reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness,
+                update(Algorithm.GRPO, lr, beta, null, decaySteps));
+    }
+
+    static TrainerConfig config(String bootstrap, Topics topics, Path reference, Path checkpointDir, int batchGroups,
+                                int stepsPerVersion, int maxStaleness, UpdaterConfig update) {
         return TrainerConfig.defaults(bootstrap, checkpointDir, reference)
                 .withTopics(topics)
                 .withBatching(batchGroups, stepsPerVersion, maxStaleness)
-                .withUpdate(new GrpoUpdater.Config(loss, AdamWConfig.DEFAULT.withLr(lr), TrainerConfig.DEFAULT_MAX_GRAD_NORM, decaySteps));
+                .withUpdate(update);
+    }
+
+    /**
+     * {@code algorithm}'s update with these settings and its defaults for the rest.
+     *
+     * @param beta     null: the algorithm's default
+     * @param criticLr PPO only; null: {@link PpoUpdater.Config#DEFAULT_CRITIC_LR_FACTOR} times {@code lr}
+     */
+    static UpdaterConfig update(Algorithm algorithm, double lr, Double beta, Double criticLr, int decaySteps) {
+        UpdaterConfig update = algorithm.config(lr, beta == null ? algorithm.defaultBeta() : beta, decaySteps,
+                TrainerConfig.DEFAULT_MAX_GRAD_NORM);
+        if (criticLr != null) {
+            if (!(update instanceof PpoUpdater.Config ppo)) {
+                throw new IllegalArgumentException("--critic-lr is for --algorithm ppo, got --algorithm " + algorithm.id());
+            }
+            update = new PpoUpdater.Config(ppo.loss(), ppo.optimizer(), AdamWConfig.DEFAULT.withLr(criticLr), ppo.maxGradNorm(),
+                    ppo.decaySteps());
+        }
+        return update;
     }
 }

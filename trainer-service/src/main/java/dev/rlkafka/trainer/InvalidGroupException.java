@@ -8,6 +8,8 @@ public final class InvalidGroupException extends Exception {
     public static final String UNTRAINABLE_ROLLOUT = "UNTRAINABLE_ROLLOUT";
     /** A non-finite advantage. */
     public static final String NON_FINITE_ADVANTAGE = "NON_FINITE_ADVANTAGE";
+    /** A non-finite reward (PPO's return and DPO's ranking are built from it). */
+    public static final String NON_FINITE_REWARD = "NON_FINITE_REWARD";
     /** A rollout claims a policy version the trainer has not published yet. */
     public static final String FUTURE_POLICY_VERSION = "FUTURE_POLICY_VERSION";
 

@@ -2,8 +2,10 @@ package dev.rlkafka.trainer;
 
 import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.Policy;
-import dev.rlkafka.policy.train.GrpoUpdater;
+import dev.rlkafka.policy.train.RlGroup;
 import dev.rlkafka.policy.train.RlSample;
+import dev.rlkafka.policy.train.RlUpdater;
+import dev.rlkafka.policy.train.UpdateStats;
 import dev.rlkafka.policy.weights.Tensor;
 import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.avro.ScoredGroup;
@@ -13,9 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The trainer without Kafka: scored groups in, GRPO steps out. {@link #offer} validates a group and either
- * adds it to the pending batch or drops it as stale; once {@link #batchReady()} (B groups), {@link #step()}
- * trains on the batch, and every K steps advances the policy version. Also keeps the audit of every group
+ * The trainer without Kafka: scored groups in, updates of the configured algorithm (GRPO, PPO or online DPO) out.
+ * {@link #offer} validates a group and either adds it to the pending batch or drops it as stale (the same rule for
+ * every algorithm); once {@link #batchReady()} (B groups), {@link #step()} trains on the batch, and every K steps
+ * advances the policy version. Also keeps the audit of every group
  * consumed. Not thread-safe: one loop thread drives it.
  */
 public final class Trainer implements AutoCloseable {
@@ -24,14 +27,14 @@ public final class Trainer implements AutoCloseable {
     public enum Offer { ACCEPTED, DROPPED_STALE }
 
     /** A group accepted into the pending batch, already turned into samples. */
-    private record Pending(String groupId, List<RlSample> samples, List<Double> rewards, int correct, int withAnswer,
+    private record Pending(String groupId, RlGroup group, List<Double> rewards, int correct, int withAnswer,
                            int staleness) {
     }
 
     private final TrainerConfig config;
     private final Policy policy;
     private final StalenessPolicy staleness;
-    private final GrpoUpdater updater;
+    private final RlUpdater updater;
     private final List<Pending> pending = new ArrayList<>();
 
     private long step;
@@ -51,7 +54,7 @@ public final class Trainer implements AutoCloseable {
         this.config = config;
         this.policy = policy;
         this.staleness = config.stalenessPolicy();
-        this.updater = new GrpoUpdater(policy, reference, config.update());
+        this.updater = config.update().newUpdater(policy, reference);
         this.step = state.step();
         this.policyVersion = state.policyVersion();
         this.trained = state.trained();
@@ -85,14 +88,14 @@ public final class Trainer implements AutoCloseable {
                 if (exact >= 1) correct++;
             }
         }
-        pending.add(new Pending(group.getGroupId(), samples, List.copyOf(group.getRewards()), correct, withAnswer,
+        pending.add(new Pending(group.getGroupId(), new RlGroup(samples), List.copyOf(group.getRewards()), correct, withAnswer,
                 (int) groupStaleness));
         return Offer.ACCEPTED;
     }
 
     /**
-     * One rollout → one sample: its prompt and completion tokens, behaviour log-probs, the group's advantage for
-     * that rollout, and the policy version that sampled it.
+     * One rollout → one sample: its prompt and completion tokens, behaviour log-probs, the group's reward and
+     * advantage for that rollout, and the policy version that sampled it.
      *
      * @param currentVersion the trainer's version; a rollout from a later one is invalid
      */
@@ -137,12 +140,16 @@ public final class Trainer implements AutoCloseable {
             if (!Double.isFinite(advantage)) {
                 throw new InvalidGroupException(InvalidGroupException.NON_FINITE_ADVANTAGE, where + " has advantage " + advantage);
             }
+            double reward = group.getRewards().get(i);
+            if (!Double.isFinite(reward)) {
+                throw new InvalidGroupException(InvalidGroupException.NON_FINITE_REWARD, where + " has reward " + reward);
+            }
             long version = r.getPolicyVersion();
             if (version < 0 || version > currentVersion) {
                 throw new InvalidGroupException(InvalidGroupException.FUTURE_POLICY_VERSION, where + " has policy version "
                         + version + " but the trainer's latest version is " + currentVersion);
             }
-            samples.add(new RlSample(prompt, completion, behaviour, advantage, version));
+            samples.add(new RlSample(prompt, completion, behaviour, reward, advantage, version));
         }
         return samples;
     }
@@ -158,27 +165,28 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * One GRPO step on the pending groups (B, or fewer for a last batch); advances the policy version when this
-     * step completes K steps since the last version.
+     * One update on the pending groups (B, or fewer for a last batch); advances the policy version when this
+     * step completes K steps since the last version. A DPO batch without a single preference pair takes no
+     * optimiser step but counts as a step all the same: its groups were consumed.
      *
      * @throws IllegalStateException when nothing is pending
      */
     public StepResult step() {
         if (pending.isEmpty()) throw new IllegalStateException("no pending groups to train on");
-        List<RlSample> batch = new ArrayList<>();
+        List<RlGroup> batch = new ArrayList<>();
         // sized to the largest staleness seen, not maxStaleness: a bound of 10^6 must not mean 10^6 buckets per step
         long[] histogram = new long[pending.stream().mapToInt(Pending::staleness).max().orElseThrow() + 1];
         double rewardSum = 0;
         int rewards = 0, correct = 0, withAnswer = 0;
         for (Pending p : pending) {
-            batch.addAll(p.samples());
+            batch.add(p.group());
             histogram[p.staleness()]++;
             for (double r : p.rewards()) { rewardSum += r; rewards++; }
             correct += p.correct();
             withAnswer += p.withAnswer();
         }
         long start = System.nanoTime();
-        GrpoUpdater.Stats stats = updater.update(batch);
+        UpdateStats stats = updater.update(batch);
         double seconds = Math.max((System.nanoTime() - start) / 1e9, 1e-9);
 
         for (Pending p : pending) trained = trained.add(p.groupId());
@@ -191,7 +199,7 @@ public final class Trainer implements AutoCloseable {
         droppedSinceStep = 0;
         return new StepResult(step, policyVersion, advanced, groups, droppedStale, rewardSum / rewards,
                 withAnswer == 0 ? Double.NaN : (double) correct / withAnswer, stats.kl(), stats.loss(), stats.clipFraction(),
-                histogram, stats.tokens(), stats.tokens() / seconds);
+                histogram, stats.tokens(), stats.tokens() / seconds, stats.diagnostics());
     }
 
     /**
@@ -255,6 +263,7 @@ public final class Trainer implements AutoCloseable {
         return policy;
     }
 
+    /** What a checkpoint keeps besides the weights: the optimiser state, and PPO's critic (see {@link RlUpdater#optimizerState()}). */
     public Map<String, Tensor> optimizerState() {
         return updater.optimizerState();
     }

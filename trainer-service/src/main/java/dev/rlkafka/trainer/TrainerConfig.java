@@ -1,8 +1,7 @@
 package dev.rlkafka.trainer;
 
-import dev.rlkafka.policy.loss.GrpoConfig;
-import dev.rlkafka.policy.optim.AdamWConfig;
-import dev.rlkafka.policy.train.GrpoUpdater;
+import dev.rlkafka.policy.train.Algorithm;
+import dev.rlkafka.policy.train.UpdaterConfig;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
 
@@ -20,8 +19,9 @@ import java.util.Objects;
  * @param stepsPerVersion  K, optimiser steps between published policy versions, >= 1 (default {@value #DEFAULT_STEPS_PER_VERSION})
  * @param maxStaleness     policy versions a group's oldest rollout may lag the trainer's version, >= 0; older groups are
  *                         dropped and counted (default {@value #DEFAULT_MAX_STALENESS})
- * @param update           GRPO loss (clipEps, beta, behaviourCap), AdamW (lr default {@value #DEFAULT_LR}, about 10× below
- *                         SFT's) and the global gradient-norm clip (default {@value #DEFAULT_MAX_GRAD_NORM})
+ * @param update           the algorithm and its settings: GRPO (default), PPO or online DPO ({@link UpdaterConfig}'s types),
+ *                         its loss, AdamW (lr default {@value #DEFAULT_LR}, about 10× below SFT's) and the global
+ *                         gradient-norm clip (default {@value #DEFAULT_MAX_GRAD_NORM})
  * @param checkpointDir    where {@value #CHECKPOINT_FILE} lives; required. Its checkpoint is the trainer's whole state:
  *                         a run resumes from it, and deleting it starts the run over from the reference
  * @param referencePath    the SFT checkpoint file: the frozen reference of the KL term, and the initial policy (version 0)
@@ -36,7 +36,7 @@ import java.util.Objects;
  * @param seed             seed of the policy's initial weights before the checkpoint is loaded into it (no effect on results)
  */
 public record TrainerConfig(String bootstrap, Topics topics, String trainerId, int batchGroups, int stepsPerVersion,
-                            int maxStaleness, GrpoUpdater.Config update, Path checkpointDir, Path referencePath,
+                            int maxStaleness, UpdaterConfig update, Path checkpointDir, Path referencePath,
                             String device, int intraOpThreads, int weightChunkBytes, long maxSteps, boolean stopAtEnd,
                             Duration pollTimeout, long seed) {
 
@@ -46,8 +46,8 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
     public static final int DEFAULT_MAX_STALENESS = 2;
     public static final double DEFAULT_LR = 1e-4;
     public static final double DEFAULT_MAX_GRAD_NORM = 1.0;
-    public static final GrpoUpdater.Config DEFAULT_UPDATE =
-            new GrpoUpdater.Config(GrpoConfig.DEFAULT, AdamWConfig.withLr(DEFAULT_LR), DEFAULT_MAX_GRAD_NORM);
+    public static final Algorithm DEFAULT_ALGORITHM = Algorithm.GRPO;
+    public static final UpdaterConfig DEFAULT_UPDATE = defaultUpdate(DEFAULT_ALGORITHM);
     public static final String DEFAULT_DEVICE = "cpu";
     public static final int DEFAULT_INTRA_OP_THREADS = 2;
     public static final int DEFAULT_WEIGHT_CHUNK_BYTES = TopicSpec.WEIGHT_CHUNK_BYTES;
@@ -85,6 +85,16 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
                 DEFAULT_WEIGHT_CHUNK_BYTES, 0, false, DEFAULT_POLL_TIMEOUT, 0);
     }
 
+    /** {@code algorithm}'s update with the trainer's default learning rate and gradient clip, its own default β, no decay. */
+    public static UpdaterConfig defaultUpdate(Algorithm algorithm) {
+        return algorithm.config(DEFAULT_LR, algorithm.defaultBeta(), 0, DEFAULT_MAX_GRAD_NORM);
+    }
+
+    /** The update rule of this run; set by the type of {@link #update()}. */
+    public Algorithm algorithm() {
+        return update.algorithm();
+    }
+
     /** {@code checkpointDir/trainer.ckpt}. */
     public Path checkpointPath() {
         return checkpointDir.resolve(CHECKPOINT_FILE);
@@ -115,7 +125,7 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
                 referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
     }
 
-    public TrainerConfig withUpdate(GrpoUpdater.Config update) {
+    public TrainerConfig withUpdate(UpdaterConfig update) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
                 referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
     }

@@ -1,7 +1,6 @@
 package dev.rlkafka.trainer;
 
-import dev.rlkafka.policy.optim.AdamWConfig;
-import dev.rlkafka.policy.train.GrpoUpdater;
+import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +18,7 @@ import java.util.Set;
  * <pre>
  * --bootstrap HOST:PORT --checkpoint-dir DIR --reference SFT.ckpt      (required)
  * [--prefix P] [--trainer-id ID] [--batch-groups B] [--steps-per-version K] [--max-staleness S]
- * [--lr LR] [--device cpu] [--threads N] [--max-steps N] [--stop-at-end]
+ * [--algorithm grpo|ppo|dpo] [--lr LR] [--device cpu] [--threads N] [--max-steps N] [--stop-at-end]
  * </pre>
  * Exit status: 0 on a clean stop, 1 when the loop failed, 2 on bad arguments.
  */
@@ -27,7 +26,7 @@ public final class TrainerMain {
     private static final Logger log = LoggerFactory.getLogger(TrainerMain.class);
     private static final Set<String> FLAGS = Set.of("--stop-at-end");
     private static final Set<String> OPTIONS = Set.of("--bootstrap", "--prefix", "--checkpoint-dir", "--reference", "--trainer-id",
-            "--batch-groups", "--steps-per-version", "--max-staleness", "--lr", "--device", "--threads", "--max-steps");
+            "--batch-groups", "--steps-per-version", "--max-staleness", "--algorithm", "--lr", "--device", "--threads", "--max-steps");
 
     private TrainerMain() {
     }
@@ -78,11 +77,9 @@ public final class TrainerMain {
                 .withDevice(values.getOrDefault("--device", TrainerConfig.DEFAULT_DEVICE),
                         integer(values, "--threads", TrainerConfig.DEFAULT_INTRA_OP_THREADS))
                 .withStop(number(values, "--max-steps", 0), values.containsKey("--stop-at-end"));
-        if (values.containsKey("--lr")) {
-            double lr = decimal(values, "--lr");
-            GrpoUpdater.Config update = config.update();
-            config = config.withUpdate(new GrpoUpdater.Config(update.loss(), AdamWConfig.withLr(lr), update.maxGradNorm()));
-        }
+        Algorithm algorithm = Algorithm.byId(values.getOrDefault("--algorithm", TrainerConfig.DEFAULT_ALGORITHM.id()));
+        double lr = values.containsKey("--lr") ? decimal(values, "--lr") : TrainerConfig.DEFAULT_LR;
+        config = config.withUpdate(algorithm.config(lr, algorithm.defaultBeta(), 0, TrainerConfig.DEFAULT_MAX_GRAD_NORM));
         return config;
     }
 

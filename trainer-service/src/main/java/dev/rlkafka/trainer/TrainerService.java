@@ -535,6 +535,7 @@ public final class TrainerService implements AutoCloseable {
         values.put("tokens_per_s", result.tokensPerSecond());
         values.put("lag", (double) lag);
         if (publishMs != null) values.put("publish_ms", (double) publishMs);
+        values.putAll(result.diagnostics());   // the algorithm's own: PPO's value_loss, DPO's pairs, ...
         Metric metric = Metric.newBuilder().setServiceId(config.trainerId()).setKind(METRIC_KIND).setStep(result.step())
                 .setPolicyVersion(result.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
         String topic = config.topics().metrics();

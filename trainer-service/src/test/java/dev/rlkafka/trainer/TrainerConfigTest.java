@@ -1,5 +1,9 @@
 package dev.rlkafka.trainer;
 
+import dev.rlkafka.policy.loss.DpoConfig;
+import dev.rlkafka.policy.train.Algorithm;
+import dev.rlkafka.policy.train.DpoUpdater;
+import dev.rlkafka.policy.train.PpoUpdater;
 import dev.rlkafka.schemas.TopicSpec;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +23,7 @@ class TrainerConfigTest {
         assertEquals(1, DEFAULTS.stepsPerVersion());
         assertEquals(2, DEFAULTS.maxStaleness());
         assertEquals(1e-4, DEFAULTS.update().optimizer().lr());
+        assertEquals(Algorithm.GRPO, DEFAULTS.algorithm());
         assertEquals(TopicSpec.WEIGHT_CHUNK_BYTES, DEFAULTS.weightChunkBytes());
         assertEquals(0, DEFAULTS.maxSteps());
         assertFalse(DEFAULTS.stopAtEnd());
@@ -56,5 +61,25 @@ class TrainerConfigTest {
         assertEquals("option --batch-groups must be an integer, got 'x'", assertThrows(IllegalArgumentException.class,
                 () -> TrainerMain.parse(new String[] {"--bootstrap", "b", "--checkpoint-dir", "d", "--reference", "r", "--batch-groups", "x"}))
                 .getMessage());
+    }
+
+    @Test
+    void mainPicksTheAlgorithmWithItsDefaults() {
+        String[] required = {"--bootstrap", "b:1", "--checkpoint-dir", "d", "--reference", "r"};
+        TrainerConfig ppo = TrainerMain.parse(concat(required, "--algorithm", "ppo", "--lr", "0.0002"));
+        assertEquals(Algorithm.PPO, ppo.algorithm());
+        assertEquals(0.0002, ppo.update().optimizer().lr());
+        assertEquals(0.0002 * PpoUpdater.Config.DEFAULT_CRITIC_LR_FACTOR, ((PpoUpdater.Config) ppo.update()).criticOptimizer().lr(), 1e-12);
+        TrainerConfig dpo = TrainerMain.parse(concat(required, "--algorithm", "dpo"));
+        assertEquals(DpoConfig.DEFAULT_BETA, ((DpoUpdater.Config) dpo.update()).loss().beta());
+        assertEquals(TrainerConfig.DEFAULT_LR, dpo.update().optimizer().lr());
+        assertEquals("unknown algorithm 'sac'; choose one of [grpo, ppo, dpo]", assertThrows(IllegalArgumentException.class,
+                () -> TrainerMain.parse(concat(required, "--algorithm", "sac"))).getMessage());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

@@ -2,12 +2,15 @@ package dev.rlkafka.trainer;
 
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
+import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.RlSample;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +46,12 @@ class TrainerTest {
     }
 
     private Trainer trainer(int batchGroups, int stepsPerVersion, int maxStaleness, TrainerState state) {
-        Trainer trainer = new Trainer(Fixtures.config(dir).withBatching(batchGroups, stepsPerVersion, maxStaleness), policy, reference, state);
+        return trainer(Algorithm.GRPO, batchGroups, stepsPerVersion, maxStaleness, state);
+    }
+
+    private Trainer trainer(Algorithm algorithm, int batchGroups, int stepsPerVersion, int maxStaleness, TrainerState state) {
+        Trainer trainer = new Trainer(Fixtures.config(dir).withBatching(batchGroups, stepsPerVersion, maxStaleness)
+                .withUpdate(TrainerConfig.defaultUpdate(algorithm)), policy, reference, state);
         trainers.add(trainer);
         return trainer;
     }
@@ -76,6 +84,29 @@ class TrainerTest {
         assertEquals(1, result.droppedStale());
         assertArrayEquals(new long[] {1, 1}, result.stalenessHistogram(), "one group at staleness 0, one at 1");
         assertEquals(Audit.of(List.of("ok", "fresh")), trainer.trained());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void everyAlgorithmDropsStaleGroupsAlikeTrainsTheRestAndReportsItsOwnNumbers(Algorithm algorithm) throws Exception {
+        Trainer trainer = trainer(algorithm, 4, 1, 1, atVersion(3));
+        float[] before = policy.weightsSnapshot().get("wte");
+        assertEquals(Trainer.Offer.DROPPED_STALE, trainer.offer(Fixtures.simpleGroup("old", 1)));
+        assertEquals(Trainer.Offer.ACCEPTED, trainer.offer(Fixtures.simpleGroup("ok", 2)));
+        assertEquals(Trainer.Offer.ACCEPTED, trainer.offer(Fixtures.simpleGroup("fresh", 3)));
+        StepResult result = trainer.step();
+        assertEquals(2, result.groups());
+        assertEquals(1, result.droppedStale());
+        assertEquals(Audit.of(List.of("ok", "fresh")), trainer.trained());
+        assertFalse(java.util.Arrays.equals(before, policy.weightsSnapshot().get("wte")), algorithm + " updated the weights");
+        String own = switch (algorithm) {
+            case GRPO -> "ratio_mean";
+            case PPO -> "value_loss";
+            case DPO -> "dpo_margin";
+        };
+        assertTrue(result.diagnostics().containsKey(own), algorithm + " diagnostics " + result.diagnostics());
+        if (algorithm == Algorithm.DPO) assertEquals(2.0, result.diagnostics().get("pairs"), "rewards 1 and 0: one pair per group");
+        assertTrue(result.summary().contains(own), result.summary());
     }
 
     @Test

@@ -55,14 +55,19 @@ public final class Gpt extends AbstractBlock {
      * @return logits (B, T, V)
      */
     public NDArray forward(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
+        NDArray x = hidden(tokens, positions, mask, cache);   // (B, T, C)
+        // x·wteᵀ as linear(x, wte): an op attaches its result to its first operand's manager, and
+        // wte.transpose() would attach one array per call to the policy's own manager (a leak)
+        return Linear.linear(x, wte.getArray()).singletonOrThrow();   // (B, T, V)
+    }
+
+    /** The final LayerNorm's output (B, T, C), what the LM head reads; the PPO critic puts its value head here. */
+    public NDArray hidden(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
         NDArray x = embed(tokens, wte.getArray()).add(embed(positions, wpe.getArray()));   // (B, T, C)
         for (int layer = 0; layer < blocks.length; layer++) {
             x = blocks[layer].forward(x, mask, cache, layer);
         }
-        x = Layers.norm(lnF, x);
-        // x·wteᵀ as linear(x, wte): an op attaches its result to its first operand's manager, and
-        // wte.transpose() would attach one array per call to the policy's own manager (a leak)
-        return Linear.linear(x, wte.getArray()).singletonOrThrow();   // (B, T, V)
+        return Layers.norm(lnF, x);
     }
 
     private static NDArray embed(NDArray ids, NDArray table) {

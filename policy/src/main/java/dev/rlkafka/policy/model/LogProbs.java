@@ -2,7 +2,6 @@ package dev.rlkafka.policy.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import java.util.List;
 
@@ -16,54 +15,57 @@ import java.util.List;
 public record LogProbs(NDArray logp, NDArray mask) {
 
     /**
+     * The log-probs and, from the same forward, the policy's entropy at each completion token's state.
+     *
+     * @param entropy (B, Tc) H(π(·|s_i)) = −Σ_v π(v|s_i)·log π(v|s_i) in nats; 0 past a row's end
+     */
+    public record WithEntropy(LogProbs logProbs, NDArray entropy) {
+    }
+
+    /**
      * @param step        per-step sub-manager: inputs are created there, so the result and all
      *                    activations are freed when it closes
      * @param prompts     token ids per row, BOS first as from {@link ByteTokenizer#encodePrompt}
      * @param completions sampled (or demonstrated) token ids per row, non-empty, EOS included if any
      */
     public static LogProbs compute(Policy policy, NDManager step, List<int[]> prompts, List<int[]> completions) {
-        if (prompts.size() != completions.size() || prompts.isEmpty()) {
-            throw new IllegalArgumentException("need as many prompts as completions (>= 1), got "
-                    + prompts.size() + " and " + completions.size());
+        PaddedRows rows = PaddedRows.of(step, prompts, completions, policy.config().contextLength());
+        NDArray logSoftmax = policy.logits(rows.inputs()).logSoftmax(-1);   // (B, T, V)
+        return logProbs(rows, logSoftmax);
+    }
+
+    /** {@link #compute} plus the entropy, for PPO's entropy bonus and diagnostics. */
+    public static WithEntropy computeWithEntropy(Policy policy, NDManager step, List<int[]> prompts, List<int[]> completions) {
+        PaddedRows rows = PaddedRows.of(step, prompts, completions, policy.config().contextLength());
+        NDArray logSoftmax = policy.logits(rows.inputs()).logSoftmax(-1);   // (B, T, V)
+        NDArray entropy = logSoftmax.exp().mul(logSoftmax).sum(new int[] {2}).neg();   // (B, T)
+        return new WithEntropy(logProbs(rows, logSoftmax), rows.atCompletion(entropy));
+    }
+
+    /**
+     * The exact per-token divergence of a policy from its reference along given completions.
+     *
+     * @param kl   (B, Tc) KL(π(·|s_i) ‖ π_ref(·|s_i)) = Σ_v π(v|s_i)·(log π(v|s_i) − log π_ref(v|s_i)) in nats; 0 past a row's end
+     * @param mask (B, Tc) 1 for real completion tokens
+     */
+    public record Divergence(NDArray kl, NDArray mask) {
+    }
+
+    /** Full-distribution KL at each completion token's state (not a sampled estimate): for evaluations, no gradient needed. */
+    public static Divergence klPerToken(Policy policy, Policy reference, NDManager step, List<int[]> prompts, List<int[]> completions) {
+        if (!policy.config().equals(reference.config())) {
+            throw new IllegalArgumentException("reference config " + reference.config() + " differs from policy config " + policy.config());
         }
-        int b = prompts.size();
-        int seqLen = 0, tc = 0;
-        for (int r = 0; r < b; r++) {
-            int[] p = prompts.get(r), c = completions.get(r);
-            if (p.length == 0 || c.length == 0) {
-                throw new IllegalArgumentException("row " + r + ": prompt and completion must be non-empty, got lengths "
-                        + p.length + " and " + c.length);
-            }
-            int len = p.length + c.length;
-            if (len > policy.config().contextLength()) {
-                throw new IllegalArgumentException("row " + r + ": prompt + completion is " + len
-                        + " tokens, more than contextLength " + policy.config().contextLength());
-            }
-            seqLen = Math.max(seqLen, len);
-            tc = Math.max(tc, c.length);
-        }
-        int t = seqLen - 1;   // inputs are seq[:-1], targets seq[1:]
-        long[] inputs = new long[b * t];
-        long[] targets = new long[b * t];
-        long[] where = new long[b * tc];   // index into T of the logit that predicts completion token i
-        float[] mask = new float[b * tc];
-        for (int r = 0; r < b; r++) {
-            int[] p = prompts.get(r), c = completions.get(r);
-            int len = p.length + c.length;
-            java.util.Arrays.fill(inputs, r * t, (r + 1) * t, ByteTokenizer.PAD);
-            java.util.Arrays.fill(targets, r * t, (r + 1) * t, ByteTokenizer.PAD);
-            for (int i = 0; i < len - 1; i++) inputs[r * t + i] = i < p.length ? p[i] : c[i - p.length];
-            for (int i = 1; i < len; i++) targets[r * t + i - 1] = i < p.length ? p[i] : c[i - p.length];
-            for (int i = 0; i < tc; i++) {
-                where[r * tc + i] = Math.min(p.length - 1 + i, t - 1);   // clamped past the row's end; masked
-                mask[r * tc + i] = i < c.length ? 1f : 0f;
-            }
-        }
-        NDArray x = step.create(inputs, new Shape(b, t));
-        NDArray y = step.create(targets, new Shape(b, t, 1));
-        NDArray logpAll = policy.logits(x).logSoftmax(-1).gather(y, 2).reshape(b, t);   // (B, T): log π(seq[t+1] | seq[:t+1])
-        NDArray m = step.create(mask, new Shape(b, tc));
-        NDArray logp = logpAll.gather(step.create(where, new Shape(b, tc)), 1).mul(m);   // (B, Tc)
-        return new LogProbs(logp, m);
+        PaddedRows rows = PaddedRows.of(step, prompts, completions, policy.config().contextLength());
+        NDArray logp = policy.logits(rows.inputs()).logSoftmax(-1);            // (B, T, V)
+        NDArray refLogp = reference.logits(rows.inputs()).logSoftmax(-1);      // (B, T, V)
+        NDArray kl = logp.exp().mul(logp.sub(refLogp)).sum(new int[] {2});      // (B, T)
+        return new Divergence(rows.atCompletion(kl), rows.mask());
+    }
+
+    private static LogProbs logProbs(PaddedRows rows, NDArray logSoftmax) {
+        long b = rows.inputs().getShape().get(0), t = rows.inputs().getShape().get(1);
+        NDArray logpAll = logSoftmax.gather(rows.targets(), 2).reshape(b, t);   // (B, T): log π(seq[t+1] | seq[:t+1])
+        return new LogProbs(rows.atCompletion(logpAll), rows.mask());
     }
 }

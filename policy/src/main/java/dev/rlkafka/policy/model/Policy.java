@@ -84,13 +84,22 @@ public final class Policy implements AutoCloseable {
      * Inputs and result live in {@code tokens}' manager (a per-step sub-manager).
      */
     public NDArray logits(NDArray tokens) {
+        NDManager m = tokens.getManager();
+        return gpt.forward(tokens, positions(tokens), Gpt.causalMask(m, tokens.getShape().get(1)), null);
+    }
+
+    /** Like {@link #logits} but the final hidden states (B, T, C) before the LM head. */
+    public NDArray hidden(NDArray tokens) {
+        NDManager m = tokens.getManager();
+        return gpt.hidden(tokens, positions(tokens), Gpt.causalMask(m, tokens.getShape().get(1)), null);
+    }
+
+    private NDArray positions(NDArray tokens) {
         long b = tokens.getShape().get(0), t = tokens.getShape().get(1);
         if (t > config.contextLength()) {
             throw new IllegalArgumentException("sequence length " + t + " exceeds contextLength " + config.contextLength());
         }
-        NDManager m = tokens.getManager();
-        NDArray positions = m.arange(0, Math.toIntExact(t), 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t).broadcast(new Shape(b, t));
-        return gpt.forward(tokens, positions, Gpt.causalMask(m, t), null);
+        return tokens.getManager().arange(0, Math.toIntExact(t), 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t).broadcast(new Shape(b, t));
     }
 
     /** The full forward (see {@link Gpt#forward}), for the sampler's left-padded, cached steps. */

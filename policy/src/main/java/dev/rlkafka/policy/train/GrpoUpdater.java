@@ -12,7 +12,6 @@ import dev.rlkafka.policy.model.NoGrad;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.optim.AdamW;
 import dev.rlkafka.policy.optim.AdamWConfig;
-import dev.rlkafka.policy.optim.GradientClipping;
 import dev.rlkafka.policy.weights.Tensor;
 
 import java.util.ArrayList;
@@ -26,20 +25,18 @@ import java.util.Map;
  * <p>The proximal policy is the current policy before this step (Hilton et al. 2022): stale rollouts
  * are corrected by the capped behaviour weight π_prox/π_behav, fresh ones have weight 1.
  */
-public final class GrpoUpdater implements AutoCloseable {
+public final class GrpoUpdater implements RlUpdater {
 
     /**
      * @param maxGradNorm global gradient-norm clip
-     * @param decaySteps  0 keeps the learning rate constant; otherwise it follows a cosine from the optimiser's lr
-     *                    down to 10 % of it at step {@code decaySteps}. Adam's steps keep their size however small
-     *                    the advantages get, so without decay a nearly solved task keeps being shaken.
+     * @param decaySteps  0 = constant learning rate, else a cosine decay (see {@link UpdaterConfig#decaySteps()})
      */
-    public record Config(GrpoConfig loss, AdamWConfig optimizer, double maxGradNorm, int decaySteps) {
+    public record Config(GrpoConfig loss, AdamWConfig optimizer, double maxGradNorm, int decaySteps) implements UpdaterConfig {
         public static final Config DEFAULT = new Config(GrpoConfig.DEFAULT, AdamWConfig.DEFAULT.withLr(1e-4), 1.0);
 
         public Config {
-            if (!(maxGradNorm > 0)) throw new IllegalArgumentException("maxGradNorm must be > 0, got " + maxGradNorm);
-            if (decaySteps < 0) throw new IllegalArgumentException("decaySteps must be >= 0, got " + decaySteps);
+            UpdaterConfig.validate(optimizer, maxGradNorm, decaySteps);
+            if (loss == null) throw new IllegalArgumentException("loss must be set");
         }
 
         /** A constant learning rate. */
@@ -51,17 +48,15 @@ public final class GrpoUpdater implements AutoCloseable {
             return new Config(loss, optimizer, maxGradNorm, decaySteps);
         }
 
-        /** Learning rate of optimiser step {@code step} (0-based). */
-        public double learningRate(long step) {
-            if (decaySteps == 0) return optimizer.lr();
-            double progress = Math.min(1.0, (double) step / decaySteps);
-            return optimizer.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
+        @Override
+        public Algorithm algorithm() {
+            return Algorithm.GRPO;
         }
-    }
 
-    /** What one step did; scalars copied out of the step's arrays. */
-    public record Stats(float loss, float kl, float clipFraction, float meanRatio, float meanBehaviourWeight,
-                        double gradNorm, int rollouts, int tokens) {
+        @Override
+        public GrpoUpdater newUpdater(Policy policy, Policy reference) {
+            return new GrpoUpdater(policy, reference, this);
+        }
     }
 
     private final Policy policy;
@@ -81,7 +76,9 @@ public final class GrpoUpdater implements AutoCloseable {
         this.optimizer = new AdamW(config.optimizer(), policy.parameters(), policy.weightMatrixNames()::contains);
     }
 
-    public Stats update(List<RlSample> batch) {
+    @Override
+    public UpdateStats update(List<RlGroup> groups) {
+        List<RlSample> batch = RlGroup.rollouts(groups);
         if (batch.isEmpty()) throw new IllegalArgumentException("batch must not be empty");
         List<int[]> prompts = new ArrayList<>(batch.size());
         List<int[]> completions = new ArrayList<>(batch.size());
@@ -116,41 +113,27 @@ public final class GrpoUpdater implements AutoCloseable {
                 loss = result.loss().getFloat();
             }
         }
-        double gradNorm = GradientClipping.clipGlobalNorm(policy.parameters().values(), config.maxGradNorm());
-        if (Double.isFinite(gradNorm)) {
-            // the step count comes back with the optimiser state, so a resumed run keeps its schedule
-            optimizer.step(config.learningRate(optimizer.stepCount()));
-        }
-        optimizer.zeroGradients();
-        return new Stats(loss, result.meanKl(), result.clipFraction(), result.meanRatio(),
-                result.meanBehaviourWeight(), gradNorm, batch.size(), tokens);
+        // the step count comes back with the optimiser state, so a resumed run keeps its schedule
+        double gradNorm = OptimizerSteps.clipAndStep(optimizer, policy.parameters(), config.maxGradNorm(),
+                config.learningRate(optimizer.stepCount()));
+        return new UpdateStats(loss, result.meanKl(), result.clipFraction(), gradNorm, batch.size(), tokens,
+                Map.of("ratio_mean", (double) result.meanRatio(), "behaviour_weight_mean", (double) result.meanBehaviourWeight()));
     }
 
-    /** Optimiser steps taken (also after a restore). */
+    @Override
     public long stepCount() {
         return optimizer.stepCount();
     }
 
-    /** The optimiser's moments and step, for a checkpoint. */
+    @Override
     public Map<String, Tensor> optimizerState() {
-        try (NDManager scratch = policy.manager().newSubManager()) {
-            Map<String, Tensor> state = new java.util.LinkedHashMap<>();
-            // the step counter is an int64 scalar; checkpoints hold float32 (exact for steps below 2^24)
-            optimizer.state(scratch).forEach((name, array) ->
-                    state.put(name, Tensor.of(array.toType(ai.djl.ndarray.types.DataType.FLOAT32, false))));
-            return state;
-        }
+        return OptimizerSteps.state(optimizer, policy.manager(), "");
     }
 
+    @Override
     public void loadOptimizerState(Map<String, Tensor> state) {
-        try (NDManager scratch = policy.manager().newSubManager()) {
-            Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
-            state.forEach((name, tensor) -> {
-                NDArray array = tensor.toNDArray(scratch);
-                arrays.put(name, array.getShape().isScalar() ? array.toType(ai.djl.ndarray.types.DataType.INT64, false) : array);
-            });
-            optimizer.loadState(arrays);
-        }
+        OptimizerSteps.requireNoCritic(state, Algorithm.GRPO);
+        OptimizerSteps.load(optimizer, state, policy.manager());
     }
 
     @Override

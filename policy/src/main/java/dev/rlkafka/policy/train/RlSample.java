@@ -6,10 +6,11 @@ package dev.rlkafka.policy.train;
  * @param promptTokens      prompt token ids, BOS first
  * @param completionTokens  sampled token ids (EOS included when the rollout stopped on it)
  * @param behaviourLogprobs log-prob of each sampled token when it was sampled (same length as completionTokens)
- * @param advantage         the rollout's advantage, e.g. (r − mean)/(std + ε) within its group
+ * @param reward            the rollout's final reward R(x, y) (PPO's sequence reward, DPO's ranking)
+ * @param advantage         the rollout's group advantage, e.g. (r − mean)/(std + ε) within its group (GRPO)
  * @param policyVersion     policy version that sampled it
  */
-public record RlSample(int[] promptTokens, int[] completionTokens, float[] behaviourLogprobs, double advantage,
+public record RlSample(int[] promptTokens, int[] completionTokens, float[] behaviourLogprobs, double reward, double advantage,
                        long policyVersion) {
     public RlSample {
         promptTokens = promptTokens.clone();
@@ -21,6 +22,7 @@ public record RlSample(int[] promptTokens, int[] completionTokens, float[] behav
             throw new IllegalArgumentException("behaviourLogprobs has " + behaviourLogprobs.length
                     + " entries for " + completionTokens.length + " completion tokens");
         }
+        if (!Double.isFinite(reward)) throw new IllegalArgumentException("reward must be finite, got " + reward);
         if (!Double.isFinite(advantage)) throw new IllegalArgumentException("advantage must be finite, got " + advantage);
     }
 

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GrpoUpdaterTest {
     private static final ModelConfig TINY = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 16, 32, 1, 2);
 
-    private static List<RlSample> batch(Policy policy, double[] advantages) {
+    private static List<RlGroup> batch(Policy policy, double[] advantages) {
         int[] prompt = ByteTokenizer.encodePrompt("12+34=");
         List<int[]> prompts = new ArrayList<>();
         for (int i = 0; i < advantages.length; i++) prompts.add(prompt);
@@ -35,9 +35,9 @@ class GrpoUpdaterTest {
         List<RlSample> samples = new ArrayList<>();
         for (int i = 0; i < advantages.length; i++) {
             Completion c = completions.get(i);
-            samples.add(new RlSample(prompt, c.tokenIds(), c.logprobs(), advantages[i], 0));
+            samples.add(new RlSample(prompt, c.tokenIds(), c.logprobs(), advantages[i], advantages[i], 0));
         }
-        return samples;
+        return List.of(new RlGroup(samples));
     }
 
     private static double totalLogprob(Policy policy, RlSample sample) {
@@ -54,9 +54,9 @@ class GrpoUpdaterTest {
              Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
              GrpoUpdater updater = new GrpoUpdater(policy, reference,
                      new GrpoUpdater.Config(new GrpoConfig(0.2, 0.0, 2.0), AdamWConfig.DEFAULT.withLr(1e-2), 1.0))) {
-            List<RlSample> samples = batch(policy, new double[]{1.0, -1.0});
+            List<RlSample> samples = batch(policy, new double[]{1.0, -1.0}).get(0).rollouts();
             double before = totalLogprob(policy, samples.get(0)) - totalLogprob(policy, samples.get(1));
-            for (int i = 0; i < 5; i++) updater.update(samples);
+            for (int i = 0; i < 5; i++) updater.update(List.of(new RlGroup(samples)));
             double after = totalLogprob(policy, samples.get(0)) - totalLogprob(policy, samples.get(1));
             assertTrue(after > before + 0.1, "favoured minus disfavoured log-prob " + before + " -> " + after);
             assertEquals(5, updater.stepCount());
@@ -106,7 +106,7 @@ class GrpoUpdaterTest {
                  GrpoUpdater second = new GrpoUpdater(copy, reference, GrpoUpdater.Config.DEFAULT)) {
                 second.loadOptimizerState(state);
                 assertEquals(first.stepCount(), second.stepCount());
-                List<RlSample> next = batch(policy, new double[]{1.0, -1.0});
+                List<RlGroup> next = batch(policy, new double[]{1.0, -1.0});
                 first.update(next);
                 second.update(next);
                 assertEquals(WeightCodec.sha256Hex(WeightCodec.encode(policy)),

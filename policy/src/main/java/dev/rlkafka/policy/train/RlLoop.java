@@ -15,10 +15,11 @@ import java.util.List;
 
 /**
  * The whole RL loop in one thread, without Kafka: sample a group per prompt, score it with the task's
- * built-in scorers, group-normalise advantages, one GRPO step. The services do the same across Kafka;
- * this is the baseline they are measured against and what the policy tests train with.
+ * built-in scorers, group-normalise advantages, one update of the configured algorithm (GRPO, PPO or DPO).
+ * The services do the same across Kafka; this is the baseline they are measured against and what the
+ * policy tests train with.
  */
-public final class GrpoLoop {
+public final class RlLoop implements AutoCloseable {
 
     /**
      * @param promptsPerStep prompts (= groups) per optimiser step
@@ -34,21 +35,22 @@ public final class GrpoLoop {
     }
 
     /** One step's numbers; {@code meanReward} and {@code accuracy} are over the step's own rollouts. */
-    public record StepResult(int step, double meanReward, double accuracy, GrpoUpdater.Stats stats) {
+    public record StepResult(int step, double meanReward, double accuracy, UpdateStats stats) {
     }
 
     private final Policy policy;
     private final Task task;
     private final Config config;
-    private final GrpoUpdater updater;
+    private final RlUpdater updater;
     private final Sampler sampler;
     private int step;
 
-    public GrpoLoop(Policy policy, Policy reference, Task task, Config config, GrpoUpdater.Config updaterConfig) {
+    /** @param reference the frozen SFT policy; the policies belong to the caller */
+    public RlLoop(Policy policy, Policy reference, Task task, Config config, UpdaterConfig updaterConfig) {
         this.policy = policy;
         this.task = task;
         this.config = config;
-        this.updater = new GrpoUpdater(policy, reference, updaterConfig);
+        this.updater = updaterConfig.newUpdater(policy, reference);
         this.sampler = new Sampler(policy);
     }
 
@@ -64,7 +66,7 @@ public final class GrpoLoop {
         long seed = config.seed() * 1_000_003L + (long) step * rows.size();
         List<Completion> completions = sampler.sample(rows, new SamplingParams(s.temperature(), s.topK(), s.topP(), seed, s.maxTokens()));
 
-        List<RlSample> batch = new ArrayList<>(rows.size());
+        List<RlGroup> batch = new ArrayList<>(prompts.size());
         double rewardSum = 0;
         int correct = 0;
         for (int p = 0; p < prompts.size(); p++) {
@@ -76,17 +78,25 @@ public final class GrpoLoop {
                 if (text.trim().equals(prompts.get(p).referenceAnswer())) correct++;
             }
             double[] advantages = Advantages.groupNormalised(rewards, config.divideByStd(), Advantages.DEFAULT_EPS);
+            List<RlSample> group = new ArrayList<>(config.groupSize());
             for (int g = 0; g < config.groupSize(); g++) {
                 Completion c = completions.get(p * config.groupSize() + g);
-                batch.add(new RlSample(rows.get(p * config.groupSize() + g), c.tokenIds(), c.logprobs(), advantages[g], 0));
+                group.add(new RlSample(rows.get(p * config.groupSize() + g), c.tokenIds(), c.logprobs(), rewards[g], advantages[g], 0));
             }
+            batch.add(new RlGroup(group));
         }
-        GrpoUpdater.Stats stats = updater.update(batch);
+        UpdateStats stats = updater.update(batch);
         step++;
         return new StepResult(step, rewardSum / rows.size(), (double) correct / rows.size(), stats);
     }
 
     public Policy policy() {
         return policy;
+    }
+
+    /** Closes the updater (optimiser state, PPO's critic); the policies belong to the caller. */
+    @Override
+    public void close() {
+        updater.close();
     }
 }

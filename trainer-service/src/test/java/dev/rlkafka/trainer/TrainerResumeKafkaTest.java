@@ -1,0 +1,93 @@
+package dev.rlkafka.trainer;
+
+import dev.rlkafka.kafka.KafkaExtension;
+import dev.rlkafka.kafka.TestKafka;
+import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.train.Algorithm;
+import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.schemas.TopicAdmin;
+import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.WeightChunks;
+import dev.rlkafka.schemas.avro.ScoredGroup;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * For every algorithm, a trainer stopped and restarted from its checkpoint ends with the very weights and optimiser
+ * state (PPO: critic included) of one that ran through: the checkpoint holds everything an update depends on.
+ */
+@ExtendWith(KafkaExtension.class)
+class TrainerResumeKafkaTest {
+    private static final int GROUPS = 6;
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void aRestartedTrainerEndsBitIdenticalToOneThatRanThrough(Algorithm algorithm, TestKafka kafka) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Path reference = dir.resolve("reference.ckpt");
+        Fixtures.writeReference(reference, 5);
+        List<ScoredGroup> groups;
+        try (Policy sampler = Fixtures.tinyPolicy(5)) {
+            groups = Fixtures.sampledGroups(sampler, "resume-g", GROUPS, 4, 9);
+        }
+
+        // through: all six groups on the topic, three steps of two groups
+        Topics through = topics("through");
+        TrainerConfig throughConfig = config(bootstrap, through, reference, dir.resolve("through"), algorithm);
+        TopicReader.produce(bootstrap, through.scoredGroups(), groups, List.of());
+        Checkpoint ranThrough = runToEnd(throughConfig, 3);
+
+        // restarted: four groups, stop; two more groups, start again from the checkpoint
+        Topics restarted = topics("restarted");
+        TrainerConfig config = config(bootstrap, restarted, reference, dir.resolve("restarted"), algorithm);
+        TopicReader.produce(bootstrap, restarted.scoredGroups(), groups.subList(0, 4), List.of());
+        runToEnd(config, 2);
+        TopicReader.produce(bootstrap, restarted.scoredGroups(), groups.subList(4, GROUPS), List.of());
+        Checkpoint resumed = runToEnd(config, 3);
+
+        assertEquals(WeightChunks.sha256Hex(ranThrough.weights()), WeightChunks.sha256Hex(resumed.weights()), algorithm + " weights");
+        assertEquals(ranThrough.optimizerState(), resumed.optimizerState(), algorithm + " optimiser state");
+        assertEquals(algorithm == Algorithm.PPO, resumed.optimizerState().keySet().stream().anyMatch(k -> k.startsWith("critic.weights.")),
+                "the critic is in the checkpoint exactly when the algorithm is PPO");
+        assertEquals(TrainerState.fromMetadata(ranThrough.metadata(), "through").trained(),
+                TrainerState.fromMetadata(resumed.metadata(), "resumed").trained(), "the same groups trained once");
+    }
+
+    private static Topics topics(String name) {
+        return Topics.withPrefix("resume-" + name + "-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+    }
+
+    /**
+     * Creates the run's topics, one partition each so both runs read the groups in the same order; B = 2, K = 1,
+     * nothing too stale to train.
+     */
+    private static TrainerConfig config(String bootstrap, Topics topics, Path reference, Path checkpointDir, Algorithm algorithm)
+            throws Exception {
+        TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+        return TrainerConfig.defaults(bootstrap, checkpointDir, reference).withTopics(topics)
+                .withUpdate(algorithm.config(1e-3, algorithm.defaultBeta(), 0, TrainerConfig.DEFAULT_MAX_GRAD_NORM))
+                .withBatching(2, 1, 100).withDevice("cpu", 1).withStop(0, true).withPollTimeout(Duration.ofMillis(100));
+    }
+
+    private static Checkpoint runToEnd(TrainerConfig config, long expectedSteps) throws Exception {
+        try (TrainerService service = new TrainerService(config).start()) {
+            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not reach the end of the topic in 60 s");
+            assertTrue(service.failure().isEmpty(), () -> "trainer failed: " + service.failure().get());
+            assertEquals(expectedSteps, service.step());
+        }
+        return Checkpoint.read(config.checkpointPath());
+    }
+}
