@@ -72,6 +72,8 @@ final class BenchAlgorithms {
      *
      * @param seconds         wall time from the trainer's start to its last step
      * @param tokensPerSecond completion tokens the updates trained on (DPO: its pairs') per second, after the warm-up
+     * @param rolloutTokensPerSecond completion tokens of all rollouts in the trained groups per second, after the warm-up:
+     *                        what the pipeline generated and scored
      * @param msPerStep       wall ms per trainer step after the warm-up
      * @param reached         the first evaluation at or above the target; null when none was
      * @param sampled         final held-out accuracy sampling at T = 1
@@ -79,7 +81,8 @@ final class BenchAlgorithms {
      * @param kl              final exact KL(π‖π_ref) per token on held-out completions sampled from π
      * @param rewardLast10    mean training reward of the last 10 steps
      */
-    record Run(Algorithm algorithm, long steps, double seconds, double tokensPerSecond, double msPerStep, List<Eval> evals,
+    record Run(Algorithm algorithm, long steps, double seconds, double tokensPerSecond, double rolloutTokensPerSecond,
+               double msPerStep, List<Eval> evals,
                Eval reached, double sampled, double greedy, double kl, double rewardLast10) {
     }
 
@@ -139,6 +142,7 @@ final class BenchAlgorithms {
         int steps = settings.rlSteps();
         long[] stepEnd = new long[steps];
         long[] tokens = new long[steps];
+        long[] rolloutTokens = new long[steps];
         double[] rewards = new double[steps];
         List<Eval> evals = new ArrayList<>();
         ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-eval"));
@@ -154,7 +158,7 @@ final class BenchAlgorithms {
                     settings.maxStaleness(), TrainerCommand.update(algorithm, settings.lr(), null, null, steps))
                     .withDevice("cpu", DemoRun.TRAINER_THREADS)
                     .withStop(steps, false))
-                    .onStep(r -> onStep(r, name, checkpoint, stepEnd, tokens, rewards, evals, evaluator, runStart[0]))
+                    .onStep(r -> onStep(r, name, checkpoint, stepEnd, tokens, rolloutTokens, rewards, evals, evaluator, runStart[0]))
                     .start();
             GeneratorConfig generatorConfig = DemoRun.generatorConfig(bootstrap, topics, "bench-generator-" + name,
                     settings.groupSize(), settings.batchGroups(), settings.maxStaleness(), BenchPipeline.SERVICE_SEED);
@@ -184,8 +188,11 @@ final class BenchAlgorithms {
             kl = Evaluator.klToReference(policy, reference, settings.task(), settings.evalPrompts(), DemoRun.EVAL_SEED,
                     SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS));
         }
-        long trained = 0;
-        for (int i = WARMUP_STEPS; i < steps; i++) trained += tokens[i];
+        long trained = 0, generated = 0;
+        for (int i = WARMUP_STEPS; i < steps; i++) {
+            trained += tokens[i];
+            generated += rolloutTokens[i];
+        }
         double measured = (stepEnd[steps - 1] - stepEnd[WARMUP_STEPS - 1]) / 1e9;
         double rewardLast10 = 0;
         for (int i = steps - 10; i < steps; i++) rewardLast10 += rewards[Math.max(0, i)] / 10;
@@ -194,17 +201,18 @@ final class BenchAlgorithms {
             sorted = evals.stream().sorted(Comparator.comparingLong(Eval::step)).toList();
         }
         Eval reached = sorted.stream().filter(e -> e.accuracy() >= target).findFirst().orElse(null);
-        return new Run(algorithm, steps, (stepEnd[steps - 1] - runStart[0]) / 1e9, trained / measured,
+        return new Run(algorithm, steps, (stepEnd[steps - 1] - runStart[0]) / 1e9, trained / measured, generated / measured,
                 1000 * measured / (steps - WARMUP_STEPS), sorted, reached, sampled, greedy, kl, rewardLast10);
     }
 
     /** On the trainer's loop thread: timings, and every evalEvery steps a held-out evaluation on the side. */
-    private void onStep(StepResult r, String name, Path checkpoint, long[] stepEnd, long[] tokens, double[] rewards, List<Eval> evals,
-                        ExecutorService evaluator, long runStart) {
+    private void onStep(StepResult r, String name, Path checkpoint, long[] stepEnd, long[] tokens, long[] rolloutTokens, double[] rewards,
+                        List<Eval> evals, ExecutorService evaluator, long runStart) {
         int i = (int) r.step() - 1;
         if (i < 0 || i >= stepEnd.length) return;
         stepEnd[i] = System.nanoTime();
         tokens[i] = r.tokens();
+        rolloutTokens[i] = r.rolloutTokens();
         rewards[i] = r.rewardMean();
         if (r.step() % settings.evalEvery() != 0 || r.step() == stepEnd.length) return;   // the last step gets the final evaluation
         double seconds = (stepEnd[i] - runStart) / 1e9;
@@ -247,18 +255,19 @@ final class BenchAlgorithms {
                 s.task().name(), s.rlSteps(), s.batchGroups(), s.groupSize(), s.lr(), s.maxStaleness(), Runtime.getRuntime().availableProcessors()));
         t.append(String.format(Locale.ROOT, "after SFT (%d steps): held-out accuracy sampled %.1f %%, greedy %.1f %% (%d prompts); target %.1f %%%n",
                 s.sftSteps(), 100 * r.sftSampled(), 100 * r.sftGreedy(), s.evalPrompts(), 100 * r.target()));
-        t.append(String.format(Locale.ROOT, "%-9s %10s %10s %14s %14s %9s %9s %10s %11s %10s%n", "algorithm", "sampled %", "greedy %",
-                "to target", "steps to tgt", "RL wall s", "ms/step", "tokens/s", "KL to ref", "reward"));
-        t.append("-".repeat(114)).append('\n');
+        t.append(String.format(Locale.ROOT, "%-9s %9s %9s %11s %12s %9s %8s %13s %13s %10s %7s%n", "algorithm", "sampled %", "greedy %",
+                "to target", "steps to tgt", "RL wall s", "ms/step", "trained tok/s", "rollout tok/s", "KL to ref", "reward"));
+        t.append("-".repeat(118)).append('\n');
         for (Run run : r.runs()) {
-            t.append(String.format(Locale.ROOT, "%-9s %10.1f %10.1f %14s %14s %9.1f %9.0f %10.0f %11.4f %10.3f%n", run.algorithm().id(),
+            t.append(String.format(Locale.ROOT, "%-9s %9.1f %9.1f %11s %12s %9.1f %8.0f %13.0f %13.0f %10.4f %7.3f%n", run.algorithm().id(),
                     100 * run.sampled(), 100 * run.greedy(),
                     run.reached() == null ? ">" + fmt1(run.seconds()) + " s" : fmt1(run.reached().seconds()) + " s",
                     run.reached() == null ? ">" + run.steps() : "" + run.reached().step(),
-                    run.seconds(), run.msPerStep(), run.tokensPerSecond(), run.kl(), run.rewardLast10()));
+                    run.seconds(), run.msPerStep(), run.tokensPerSecond(), run.rolloutTokensPerSecond(), run.kl(), run.rewardLast10()));
         }
         t.append(String.format(Locale.ROOT, "sampled/greedy %%: final held-out accuracy (%d prompts); to target: first evaluation (every %d steps, %d prompts) "
-                + "at >= target; tokens/s: completion tokens trained on per second after %d warm-up steps (DPO trains on its pairs only); "
+                + "at >= target; trained tok/s: completion tokens the updates trained on per second after %d warm-up steps (DPO trains on "
+                + "its pairs only); rollout tok/s: completion tokens of every rollout in the trained groups per second; "
                 + "KL to ref: exact KL(pi||pi_ref) per token on held-out completions sampled from the final policy; reward: training reward, "
                 + "mean of the last 10 steps.%n", s.evalPrompts(), s.evalEvery(), Math.min(SIDE_EVAL_PROMPTS, s.evalPrompts()), WARMUP_STEPS));
         return t.toString();
@@ -282,10 +291,12 @@ final class BenchAlgorithms {
                 r.sftSeconds(), r.sftSampled(), r.sftGreedy()));
         j.append(String.format(Locale.ROOT, "  \"target\": %.4f,%n  \"runs\": [%n", r.target()));
         j.append(r.runs().stream().map(run -> String.format(Locale.ROOT,
-                "    {\"algorithm\": \"%s\", \"steps\": %d, \"seconds\": %.2f, \"tokensPerSecond\": %.1f, \"msPerStep\": %.1f, "
+                "    {\"algorithm\": \"%s\", \"steps\": %d, \"seconds\": %.2f, \"tokensPerSecond\": %.1f, \"rolloutTokensPerSecond\": %.1f, "
+                        + "\"msPerStep\": %.1f, "
                         + "\"heldoutSampledAccuracy\": %.4f, \"heldoutGreedyAccuracy\": %.4f, \"klToReference\": %.6f, \"rewardLast10\": %.4f, "
                         + "\"reachedStep\": %s, \"reachedSeconds\": %s, \"evals\": [%s]}",
-                run.algorithm().id(), run.steps(), run.seconds(), run.tokensPerSecond(), run.msPerStep(), run.sampled(), run.greedy(),
+                run.algorithm().id(), run.steps(), run.seconds(), run.tokensPerSecond(), run.rolloutTokensPerSecond(), run.msPerStep(),
+                run.sampled(), run.greedy(),
                 run.kl(), run.rewardLast10(), run.reached() == null ? "null" : "" + run.reached().step(),
                 run.reached() == null ? "null" : String.format(Locale.ROOT, "%.2f", run.reached().seconds()),
                 run.evals().stream().map(e -> String.format(Locale.ROOT, "{\"step\": %d, \"seconds\": %.2f, \"accuracy\": %.4f}",

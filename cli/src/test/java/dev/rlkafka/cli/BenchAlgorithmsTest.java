@@ -25,9 +25,9 @@ class BenchAlgorithmsTest {
                 1500, List.of(Algorithm.GRPO, Algorithm.DPO), 300, 3e-4, 16, 8, 2, 40, 25, 500, Path.of("unused"));
         BenchAlgorithms.Eval reached = new BenchAlgorithms.Eval(75, 40.5, 0.91);
         return new BenchAlgorithms.Result(settings, 90.0, 0.49, 0.99, 0.89, List.of(
-                new BenchAlgorithms.Run(Algorithm.GRPO, 300, 150.2, 2100, 480, List.of(new BenchAlgorithms.Eval(25, 12.0, 0.7), reached),
+                new BenchAlgorithms.Run(Algorithm.GRPO, 300, 150.2, 2100, 2100, 480, List.of(new BenchAlgorithms.Eval(25, 12.0, 0.7), reached),
                         reached, 0.98, 1.0, 0.0123, 1.08),
-                new BenchAlgorithms.Run(Algorithm.DPO, 300, 120.0, 900, 390, List.of(), null, 0.85, 0.99, 0.2, 0.95)));
+                new BenchAlgorithms.Run(Algorithm.DPO, 300, 120.0, 150, 2400, 390, List.of(), null, 0.85, 0.99, 0.2, 0.95)));
     }
 
     @Test
@@ -36,7 +36,7 @@ class BenchAlgorithmsTest {
         String grpo = table.lines().filter(l -> l.startsWith("grpo ")).findFirst().orElseThrow();
         String dpo = table.lines().filter(l -> l.startsWith("dpo ")).findFirst().orElseThrow();
         assertTrue(grpo.contains("98.0") && grpo.contains("40.5 s") && grpo.contains(" 75 ") && grpo.contains("0.0123"), grpo);
-        assertTrue(dpo.contains(">120.0 s") && dpo.contains(">300"), dpo);
+        assertTrue(dpo.contains(">120.0 s") && dpo.contains(">300") && dpo.contains(" 150 ") && dpo.contains(" 2400 "), dpo);
     }
 
     @Test
@@ -45,6 +45,7 @@ class BenchAlgorithmsTest {
         assertEquals(2, json.get("runs").size());
         assertEquals("grpo", json.get("runs").get(0).get("algorithm").asText());
         assertEquals(75, json.get("runs").get(0).get("reachedStep").asInt());
+        assertEquals(2400, json.get("runs").get(1).get("rolloutTokensPerSecond").asDouble(), 1e-9);
         assertTrue(json.get("runs").get(1).get("reachedStep").isNull());
         assertEquals(0.49, json.get("sft").get("heldoutSampledAccuracy").asDouble(), 1e-9);
     }

@@ -21,13 +21,16 @@ import java.util.Map;
  * @param loss                the algorithm's loss (PPO: the policy's); NaN for a DPO step without pairs
  * @param clipFraction        fraction of tokens whose ratio was clipped; 0 for DPO
  * @param stalenessHistogram  count of the step's groups by staleness 0..(largest staleness in the step)
- * @param tokens              completion tokens trained on
+ * @param tokens              completion tokens trained on (DPO: its pairs' only)
+ * @param rolloutTokens       completion tokens of every rollout in the step's groups: what the pipeline generated and
+ *                            scored for this step (= tokens for GRPO and PPO)
  * @param tokensPerSecond     completion tokens per second of the update
  * @param diagnostics         the algorithm's own numbers by metric name (PPO: value_loss, ...; DPO: pairs, dpo_margin, ...)
  */
 public record StepResult(long step, long policyVersion, boolean versionAdvanced, int groups, long droppedStale,
                          double rewardMean, double accuracy, double kl, double loss, double clipFraction,
-                         long[] stalenessHistogram, long tokens, double tokensPerSecond, Map<String, Double> diagnostics) {
+                         long[] stalenessHistogram, long tokens, long rolloutTokens, double tokensPerSecond,
+                         Map<String, Double> diagnostics) {
 
     /** The built-in scorer whose score counts for accuracy. */
     public static final String EXACT_ANSWER = "exact-answer";

@@ -178,8 +178,10 @@ public final class Trainer implements AutoCloseable {
         long[] histogram = new long[pending.stream().mapToInt(Pending::staleness).max().orElseThrow() + 1];
         double rewardSum = 0;
         int rewards = 0, correct = 0, withAnswer = 0;
+        long rolloutTokens = 0;
         for (Pending p : pending) {
             batch.add(p.group());
+            for (RlSample r : p.group().rollouts()) rolloutTokens += r.completionTokens().length;
             histogram[p.staleness()]++;
             for (double r : p.rewards()) { rewardSum += r; rewards++; }
             correct += p.correct();
@@ -199,7 +201,7 @@ public final class Trainer implements AutoCloseable {
         droppedSinceStep = 0;
         return new StepResult(step, policyVersion, advanced, groups, droppedStale, rewardSum / rewards,
                 withAnswer == 0 ? Double.NaN : (double) correct / withAnswer, stats.kl(), stats.loss(), stats.clipFraction(),
-                histogram, stats.tokens(), stats.tokens() / seconds, stats.diagnostics());
+                histogram, stats.tokens(), rolloutTokens, stats.tokens() / seconds, stats.diagnostics());
     }
 
     /**

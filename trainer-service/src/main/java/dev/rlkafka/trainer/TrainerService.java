@@ -532,6 +532,7 @@ public final class TrainerService implements AutoCloseable {
         long[] histogram = result.stalenessHistogram();
         for (int s = 0; s < histogram.length; s++) values.put("staleness_" + s, (double) histogram[s]);
         values.put("tokens", (double) result.tokens());
+        values.put("rollout_tokens", (double) result.rolloutTokens());
         values.put("tokens_per_s", result.tokensPerSecond());
         values.put("lag", (double) lag);
         if (publishMs != null) values.put("publish_ms", (double) publishMs);

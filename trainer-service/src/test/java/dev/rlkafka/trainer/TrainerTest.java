@@ -137,6 +137,7 @@ class TrainerTest {
         assertEquals(0.5, result.rewardMean(), 1e-12, "rewards 1, 0, 1, 0");
         assertEquals(0.5, result.accuracy(), 1e-12, "exact-answer 1 on two of four rollouts");
         assertEquals(10, result.tokens(), "2 + 3 completion tokens per group");
+        assertEquals(10, result.rolloutTokens(), "GRPO trains on every rollout of its groups");
         assertTrue(Double.isFinite(result.loss()) && result.kl() >= 0, "loss " + result.loss() + ", kl " + result.kl());
         float[] after = policy.weightsSnapshot().get(policy.parameters().keySet().iterator().next());
         assertFalse(java.util.Arrays.equals(before, after), "the step updated the weights");

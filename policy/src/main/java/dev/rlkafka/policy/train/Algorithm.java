@@ -40,8 +40,8 @@ public enum Algorithm {
 
     /**
      * This algorithm's update with its defaults, except the policy's learning rate {@code lr}, {@code beta} (see
-     * {@link #defaultBeta}) and a cosine decay over {@code decaySteps} (0 = constant). PPO's critic learns at
-     * {@link PpoUpdater.Config#DEFAULT_CRITIC_LR_FACTOR} times {@code lr}.
+     * {@link #defaultBeta}), a cosine decay over {@code decaySteps} (0 = constant) and the global gradient-norm clip.
+     * PPO's critic learns at {@link PpoUpdater.Config#DEFAULT_CRITIC_LR_FACTOR} times {@code lr}.
      */
     public UpdaterConfig config(double lr, double beta, int decaySteps, double maxGradNorm) {
         AdamWConfig optimizer = AdamWConfig.DEFAULT.withLr(lr);
