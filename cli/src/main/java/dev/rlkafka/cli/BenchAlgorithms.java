@@ -5,7 +5,6 @@ import dev.rlkafka.generator.GeneratorConfig;
 import dev.rlkafka.generator.GeneratorService;
 import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.Policy;
-import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.task.Task;
 import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.Evaluator;
@@ -20,7 +19,6 @@ import dev.rlkafka.trainer.StepResult;
 import dev.rlkafka.trainer.TrainerConfig;
 import dev.rlkafka.trainer.TrainerService;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -107,15 +104,13 @@ final class BenchAlgorithms {
         phase("SFT: %d steps on '%s' (one checkpoint, the start and the reference of every run)", settings.sftSteps(), settings.task().name());
         long sftStart = System.nanoTime();
         Path sft = settings.workDir().resolve("sft.ckpt");
-        try (Policy policy = Policy.create(settings.modelConfig(), settings.device(), 1234L)) {
-            Policy.setIntraOpThreads(2);
-            SftCommand.train(policy, settings.task(), SftConfig.DEFAULT.withSteps(settings.sftSteps()), () -> false);
-            Checkpoint.of(policy, settings.sftSteps(), Map.of(), Map.of("task", settings.task().name(), "kind", "sft")).write(sft);
-        }
+        // SftConfig.DEFAULT's seed (1234) seeds the policy and the SFT batches
+        SftCommand.trainCheckpoint(settings.task(), settings.modelConfig(), settings.device(),
+                SftConfig.DEFAULT.withSteps(settings.sftSteps()), sft);
         double sftSeconds = (System.nanoTime() - sftStart) / 1e9;
         byte[] sftWeights = Checkpoint.read(sft).weights();
-        double sftSampled = accuracy(sftWeights, settings.evalPrompts(), SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS));
-        double sftGreedy = accuracy(sftWeights, settings.evalPrompts(), SamplingParams.greedy(DemoRun.MAX_TOKENS));
+        double sftSampled = HeldOut.accuracy(sftWeights, settings.task(), settings.device(), settings.evalPrompts(), HeldOut.SAMPLED);
+        double sftGreedy = HeldOut.accuracy(sftWeights, settings.task(), settings.device(), settings.evalPrompts(), HeldOut.GREEDY);
         double target = Math.min(1.0, sftSampled + settings.targetPoints() / 100);
         phase("SFT done in %.1f s: held-out accuracy sampled %.1f %%, greedy %.1f %% (%d prompts); target %.1f %%",
                 sftSeconds, 100 * sftSampled, 100 * sftGreedy, settings.evalPrompts(), 100 * target);
@@ -181,12 +176,12 @@ final class BenchAlgorithms {
         evaluator.awaitTermination(10, TimeUnit.MINUTES);
 
         byte[] finalWeights = Checkpoint.read(checkpoint).weights();
-        double sampled = accuracy(finalWeights, settings.evalPrompts(), SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS));
-        double greedy = accuracy(finalWeights, settings.evalPrompts(), SamplingParams.greedy(DemoRun.MAX_TOKENS));
+        double sampled = HeldOut.accuracy(finalWeights, settings.task(), settings.device(), settings.evalPrompts(), HeldOut.SAMPLED);
+        double greedy = HeldOut.accuracy(finalWeights, settings.task(), settings.device(), settings.evalPrompts(), HeldOut.GREEDY);
         double kl;
         try (Policy policy = WeightCodec.decode(finalWeights, settings.device()); Policy reference = WeightCodec.decode(sftWeights, settings.device())) {
             kl = Evaluator.klToReference(policy, reference, settings.task(), settings.evalPrompts(), DemoRun.EVAL_SEED,
-                    SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS));
+                    HeldOut.SAMPLED);
         }
         long trained = 0, generated = 0;
         for (int i = WARMUP_STEPS; i < steps; i++) {
@@ -216,10 +211,10 @@ final class BenchAlgorithms {
         rewards[i] = r.rewardMean();
         if (r.step() % settings.evalEvery() != 0 || r.step() == stepEnd.length) return;   // the last step gets the final evaluation
         double seconds = (stepEnd[i] - runStart) / 1e9;
-        byte[] weights = readWeights(checkpoint);   // written before the listener runs: this step's weights
+        byte[] weights = HeldOut.weights(checkpoint);   // written before the listener runs: this step's weights
         evaluator.submit(() -> {
-            double accuracy = accuracy(weights, Math.min(SIDE_EVAL_PROMPTS, settings.evalPrompts()),
-                    SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS));
+            double accuracy = HeldOut.accuracy(weights, settings.task(), settings.device(), Math.min(SIDE_EVAL_PROMPTS, settings.evalPrompts()),
+                    HeldOut.SAMPLED);
             synchronized (evals) {
                 evals.add(new Eval(r.step(), seconds, accuracy));
             }
@@ -228,20 +223,6 @@ final class BenchAlgorithms {
         });
     }
 
-    private double accuracy(byte[] weights, int prompts, SamplingParams params) {
-        try (Policy policy = WeightCodec.decode(weights, settings.device())) {
-            Policy.setIntraOpThreads(1);
-            return Evaluator.evaluate(policy, settings.task(), prompts, DemoRun.EVAL_SEED, params).accuracy();
-        }
-    }
-
-    private static byte[] readWeights(Path checkpoint) {
-        try {
-            return Checkpoint.read(checkpoint).weights();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read trainer checkpoint " + checkpoint, e);
-        }
-    }
 
     private void phase(String format, Object... args) {
         out.printf(Locale.ROOT, "[%6.1f s] %s%n", (System.nanoTime() - started) / 1e9, String.format(Locale.ROOT, format, args));

@@ -8,7 +8,6 @@ import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.task.Task;
-import dev.rlkafka.policy.train.Evaluator;
 import dev.rlkafka.policy.train.RlLoop;
 import dev.rlkafka.policy.train.SftConfig;
 import dev.rlkafka.policy.weights.Checkpoint;
@@ -32,7 +31,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -165,17 +163,12 @@ final class BenchPipeline {
         phase("SFT: %d steps on '%s' (one checkpoint, the start of every measured run)", settings.sftSteps(), settings.task().name());
         long sftStart = System.nanoTime();
         Path sft = settings.workDir().resolve("sft.ckpt");
-        try (Policy policy = Policy.create(settings.modelConfig(), settings.device(), 1234L)) {
-            Policy.setIntraOpThreads(2);
-            SftConfig defaults = SftConfig.DEFAULT;
-            SftConfig config = new SftConfig(settings.sftSteps(), SftConfig.DEFAULT_BATCH_SIZE, defaults.optimizer(),
-                    Math.min(defaults.warmupSteps(), settings.sftSteps()), defaults.maxGradNorm(), 1234L);
-            SftCommand.train(policy, settings.task(), config, () -> false);
-            Checkpoint.of(policy, settings.sftSteps(), Map.of(), Map.of("task", settings.task().name(), "kind", "sft")).write(sft);
-        }
+        // SftConfig.DEFAULT's seed (1234) seeds the policy and the SFT batches
+        SftCommand.trainCheckpoint(settings.task(), settings.modelConfig(), settings.device(),
+                SftConfig.DEFAULT.withSteps(settings.sftSteps()), sft);
         double sftSeconds = (System.nanoTime() - sftStart) / 1e9;
         byte[] sftWeights = Checkpoint.read(sft).weights();
-        double sftAccuracy = evaluate(sftWeights);
+        double sftAccuracy = HeldOut.accuracy(sftWeights, settings.task(), settings.device(), settings.evalPrompts(), HeldOut.SAMPLED);
         double target = Math.min(1.0, sftAccuracy + settings.targetPoints() / 100);
         phase("SFT done in %.1f s: held-out sampled accuracy %.1f %% (%d prompts); target for (b) %.1f %%",
                 sftSeconds, 100 * sftAccuracy, settings.evalPrompts(), 100 * target);
@@ -262,9 +255,9 @@ final class BenchPipeline {
                         }
                         if (evaluating && r.step() % settings.evalEvery() == 0 && reached.get() == null) {
                             double seconds = (stepEnd[i] - runStart[0]) / 1e9;
-                            byte[] w = readWeights(checkpoint);   // written before the listener runs: this step's weights
+                            byte[] w = HeldOut.weights(checkpoint);   // written before the listener runs: this step's weights
                             evaluator.submit(() -> {
-                                double accuracy = evaluate(w);
+                                double accuracy = HeldOut.accuracy(w, settings.task(), settings.device(), settings.evalPrompts(), HeldOut.SAMPLED);
                                 Eval e = new Eval(r.step(), seconds, accuracy);
                                 synchronized (evals) {
                                     evals.add(e);
@@ -393,21 +386,6 @@ final class BenchPipeline {
         return ms;
     }
 
-    private double evaluate(byte[] weights) {
-        try (Policy policy = WeightCodec.decode(weights, settings.device())) {
-            Policy.setIntraOpThreads(1);
-            return Evaluator.evaluate(policy, settings.task(), settings.evalPrompts(), DemoRun.EVAL_SEED,
-                    SamplingParams.plain(DemoRun.EVAL_SEED, DemoRun.MAX_TOKENS)).accuracy();
-        }
-    }
-
-    private static byte[] readWeights(Path checkpoint) {
-        try {
-            return Checkpoint.read(checkpoint).weights();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read trainer checkpoint " + checkpoint, e);
-        }
-    }
 
     private void phase(String format, Object... args) {
         out.printf(Locale.ROOT, "[%6.1f s] %s%n", (System.nanoTime() - started) / 1e9, String.format(Locale.ROOT, format, args));

@@ -1,5 +1,7 @@
 package dev.rlkafka.cli;
 
+import ai.djl.Device;
+import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.optim.AdamWConfig;
 import dev.rlkafka.policy.task.Task;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -75,6 +78,18 @@ final class SftCommand implements Callable<Integer> {
      *
      * @throws java.util.concurrent.CancellationException after the step during which {@code stop} turned true
      */
+    /**
+     * SFT of a fresh policy seeded with {@code config.seed()}, written to {@code out} as the SFT checkpoint every
+     * run of a bench starts from (and uses as its reference).
+     */
+    static void trainCheckpoint(Task task, ModelConfig model, Device device, SftConfig config, Path out) throws IOException {
+        try (Policy policy = Policy.create(model, device, config.seed())) {
+            Policy.setIntraOpThreads(2);
+            train(policy, task, config, () -> false);
+            Checkpoint.of(policy, config.steps(), Map.of(), Map.of("task", task.name(), "kind", "sft")).write(out);
+        }
+    }
+
     static SftTrainer.Result train(Policy policy, Task task, SftConfig config, java.util.function.BooleanSupplier stop) {
         try (ProgressBar bar = Progress.bar("SFT " + task.name(), config.steps())) {
             return SftTrainer.train(policy, task, config, (step, total, loss, tokensPerSecond) -> {

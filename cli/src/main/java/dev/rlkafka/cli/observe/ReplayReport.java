@@ -1,7 +1,5 @@
 package dev.rlkafka.cli.observe;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,7 +38,6 @@ public final class ReplayReport {
      */
     static final List<String> STEP_COLUMNS = List.of("groups", "dropped_stale", "reward_mean", "accuracy", "kl", "loss",
             "clip_fraction", "tokens", "tokens_per_s", "lag", "publish_ms");
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private ReplayReport() {
@@ -107,7 +104,7 @@ public final class ReplayReport {
     public static List<Path> write(Replay r, Path dir, Map<String, String> about) throws IOException {
         Files.createDirectories(dir);
         Path json = dir.resolve(JSON_FILE), versions = dir.resolve(VERSIONS_CSV), steps = dir.resolve(STEPS_CSV);
-        MAPPER.writeValue(json.toFile(), json(r, about));
+        ReportJson.MAPPER.writeValue(json.toFile(), json(r, about));
         Files.writeString(versions, versionsCsv(r));
         Files.writeString(steps, stepsCsv(r));
         return List.of(json, versions, steps);
@@ -130,10 +127,10 @@ public final class ReplayReport {
             node.put("rollouts", v.rollouts());
             node.put("scoredGroups", v.scoredGroups());
             node.put("scoredRollouts", v.scoredRollouts());
-            number(node, "rewardMean", v.rewardMean());
-            number(node, "accuracy", v.accuracy());
+            ReportJson.number(node, "rewardMean", v.rewardMean());
+            ReportJson.number(node, "accuracy", v.accuracy());
             ObjectNode means = node.putObject("scorerMeans");
-            v.scorerMeans().forEach((id, mean) -> number(means, id, mean));
+            v.scorerMeans().forEach((id, mean) -> ReportJson.number(means, id, mean));
         }
         ArrayNode steps = root.putArray("steps");
         for (StepStats s : r.steps()) {
@@ -142,7 +139,7 @@ public final class ReplayReport {
             node.put("policyVersion", s.policyVersion());
             node.put("serviceId", s.serviceId());
             ObjectNode values = node.putObject("values");
-            s.values().forEach((name, value) -> number(values, name, value));
+            s.values().forEach((name, value) -> ReportJson.number(values, name, value));
         }
         root.put("repeatedSteps", r.repeatedSteps());
         ObjectNode staleness = root.putObject("staleness");
@@ -154,9 +151,9 @@ public final class ReplayReport {
             ObjectNode node = scorers.addObject();
             node.put("scorerId", s.scorerId());
             node.put("count", s.count());
-            number(node, "mean", s.mean());
-            number(node, "min", s.min());
-            number(node, "max", s.max());
+            ReportJson.number(node, "mean", s.mean());
+            ReportJson.number(node, "min", s.min());
+            ReportJson.number(node, "max", s.max());
             node.put("duplicates", s.duplicates());
         }
         ArrayNode dead = root.putArray("deadLetters");
@@ -240,10 +237,6 @@ public final class ReplayReport {
         return value == null ? "" : value.toString();
     }
 
-    private static void number(ObjectNode node, String name, double value) {
-        if (Double.isFinite(value)) node.put(name, value);
-        else node.putNull(name);   // JSON has no NaN; null reads as "none" (e.g. no exact-answer scores)
-    }
 
     private static String fixed(double value, int decimals) {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", value);

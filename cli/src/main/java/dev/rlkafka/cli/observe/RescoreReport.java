@@ -1,7 +1,5 @@
 package dev.rlkafka.cli.observe;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,7 +16,6 @@ import java.util.Map;
 
 /** A rescore {@link Report} on the terminal and as {@code rescore-<scorer>.json}. */
 public final class RescoreReport {
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private RescoreReport() {
     }
@@ -50,7 +47,7 @@ public final class RescoreReport {
     public static Path write(Report r, Path dir, Map<String, String> about) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(fileName(r.scorer()));
-        MAPPER.writeValue(file.toFile(), json(r, about));
+        ReportJson.MAPPER.writeValue(file.toFile(), json(r, about));
         return file;
     }
 
@@ -63,16 +60,16 @@ public final class RescoreReport {
         root.put("scored", r.scored());
         root.put("notApplicable", r.notApplicable());
         root.put("duplicateRollouts", r.duplicateRollouts());
-        number(root, "newMean", r.newMean());
+        ReportJson.number(root, "newMean", r.newMean());
         ArrayNode agreements = root.putArray("agreement");
         for (Agreement a : r.agreements()) {
             ObjectNode node = agreements.addObject();
             node.put("oldScorer", a.oldScorer());
             node.put("count", a.count());
-            number(node, "oldMean", a.oldMean());
-            number(node, "newMean", a.newMean());
-            number(node, "pearson", a.pearson());
-            number(node, "meanAbsDiff", a.meanAbsDiff());
+            ReportJson.number(node, "oldMean", a.oldMean());
+            ReportJson.number(node, "newMean", a.newMean());
+            ReportJson.number(node, "pearson", a.pearson());
+            ReportJson.number(node, "meanAbsDiff", a.meanAbsDiff());
             node.put("disagreements", a.disagreements());
             ArrayNode examples = node.putArray("examples");
             for (Example e : a.examples()) {
@@ -87,10 +84,6 @@ public final class RescoreReport {
         return root;
     }
 
-    private static void number(ObjectNode node, String name, double value) {
-        if (Double.isFinite(value)) node.put(name, value);
-        else node.putNull(name);
-    }
 
     private static String fixed(double value) {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.3f", value);

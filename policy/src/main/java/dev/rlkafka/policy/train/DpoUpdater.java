@@ -55,9 +55,7 @@ public final class DpoUpdater implements RlUpdater {
 
     /** @param reference the frozen SFT policy of the DPO loss; never updated here */
     public DpoUpdater(Policy policy, Policy reference, Config config) {
-        if (!policy.config().equals(reference.config())) {
-            throw new IllegalArgumentException("reference config " + reference.config() + " differs from policy config " + policy.config());
-        }
+        OptimizerSteps.requireSameModel(policy, reference);
         this.policy = policy;
         this.reference = reference;
         this.config = config;

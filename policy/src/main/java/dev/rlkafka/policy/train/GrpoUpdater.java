@@ -66,10 +66,7 @@ public final class GrpoUpdater implements RlUpdater {
 
     /** @param reference the frozen SFT policy; never updated here */
     public GrpoUpdater(Policy policy, Policy reference, Config config) {
-        if (!policy.config().equals(reference.config())) {
-            throw new IllegalArgumentException("reference config " + reference.config()
-                    + " differs from policy config " + policy.config());
-        }
+        OptimizerSteps.requireSameModel(policy, reference);
         this.policy = policy;
         this.reference = reference;
         this.config = config;

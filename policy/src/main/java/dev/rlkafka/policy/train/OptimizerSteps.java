@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.optim.AdamW;
 import dev.rlkafka.policy.optim.GradientClipping;
 import dev.rlkafka.policy.weights.Tensor;
@@ -18,6 +19,13 @@ final class OptimizerSteps {
     static final String CRITIC_PREFIX = "critic.";
 
     private OptimizerSteps() {}
+
+    /** The reference is compared token by token with the policy: both must be the same model. */
+    static void requireSameModel(Policy policy, Policy reference) {
+        if (!policy.config().equals(reference.config())) {
+            throw new IllegalArgumentException("reference config " + reference.config() + " differs from policy config " + policy.config());
+        }
+    }
 
     /**
      * Clips the global gradient norm, steps at {@code lr} unless the norm is not finite (a NaN gradient would

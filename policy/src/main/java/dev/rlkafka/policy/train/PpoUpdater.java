@@ -79,9 +79,7 @@ public final class PpoUpdater implements RlUpdater {
 
     /** @param reference the frozen SFT policy: the KL reference and the critic's starting trunk; never updated here */
     public PpoUpdater(Policy policy, Policy reference, Config config) {
-        if (!policy.config().equals(reference.config())) {
-            throw new IllegalArgumentException("reference config " + reference.config() + " differs from policy config " + policy.config());
-        }
+        OptimizerSteps.requireSameModel(policy, reference);
         this.policy = policy;
         this.reference = reference;
         this.config = config;
