@@ -44,7 +44,8 @@ final class DemoRun implements AutoCloseable {
     /**
      * The generator samples with one libtorch thread and mostly waits at its staleness gate; a second
      * trainer thread made a step 13 % faster in `bench pipeline` (353 vs 404 ms), and with
-     * OMP_WAIT_POLICY=PASSIVE three threads on two cores do not spin against each other.
+     * OMP_WAIT_POLICY=PASSIVE three threads on two cores do not spin against each other. The system property
+     * {@code rlkafka.trainerThreads} overrides it, for measuring (in this session's bench, 1 and 2 gave the same step).
      */
     static final int TRAINER_THREADS = Integer.getInteger("rlkafka.trainerThreads", 2);
 
