@@ -48,6 +48,8 @@ final class DemoRun implements AutoCloseable {
      * {@code rlkafka.trainerThreads} overrides it, for measuring (in this session's bench, 1 and 2 gave the same step).
      */
     static final int TRAINER_THREADS = Integer.getInteger("rlkafka.trainerThreads", 2);
+    /** How long closing waits for the reward-service to score the generator's last rollouts. */
+    static final Duration SCORE_LAST_BATCH_TIMEOUT = Duration.ofSeconds(15);
 
     /** Everything a run is configured by. */
     record Settings(Task task, ModelConfig modelConfig, Device device, SftConfig sft, int rlSteps, Algorithm algorithm, double lr,
@@ -302,7 +304,16 @@ final class DemoRun implements AutoCloseable {
     private void closeServices() {
         if (generator != null) generator.close();
         if (trainer != null) trainer.close();
-        if (reward != null) reward.close();
+        if (reward != null) {
+            // the generator's last batch may still be on its way to the reward-service: a replay of the run
+            // should find every rollout scored
+            try {
+                reward.awaitCaughtUp(SCORE_LAST_BATCH_TIMEOUT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            reward.close();
+        }
         generator = null;
         trainer = null;
         reward = null;

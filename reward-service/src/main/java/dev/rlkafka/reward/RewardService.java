@@ -1,6 +1,13 @@
 package dev.rlkafka.reward;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -9,8 +16,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -92,6 +103,75 @@ public final class RewardService implements AutoCloseable {
 
     public RewardConfig config() {
         return config;
+    }
+
+    /**
+     * Waits until the service has committed past the last committed rollout on {@code rl.rollouts}, so that
+     * whoever stopped the generators can close it knowing every rollout was scored (a demo's last batch).
+     * Rollouts written after this call starts are not waited for.
+     *
+     * @return false when {@code timeout} passed first
+     */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<TopicPartition, Long> target = nextAfterLastRollout();
+        Properties adminProps = new Properties();
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        try (Admin admin = Admin.create(adminProps)) {
+            while (true) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.applicationId())
+                        .partitionsToOffsetAndMetadata().get();
+                long behind = target.entrySet().stream().filter(e -> {
+                    OffsetAndMetadata c = committed.get(e.getKey());
+                    return c == null || c.offset() < e.getValue();
+                }).count();
+                if (behind == 0) return true;
+                if (System.nanoTime() > deadline) {
+                    log.warn("reward-service still behind on {} of {} partitions of {} after {}", behind, target.size(),
+                            config.topics().rollouts(), timeout);
+                    return false;
+                }
+                Thread.sleep(config.commitInterval().toMillis());
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("reading the committed offsets of " + config.applicationId() + " failed", e.getCause());
+        }
+    }
+
+    /**
+     * Per partition of {@code rl.rollouts} with a committed rollout: its offset + 1. Not simply the end offset, which
+     * is a transaction marker's + 1 that a consumer need not commit past.
+     */
+    private Map<TopicPartition, Long> nextAfterLastRollout() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<TopicPartition, Long> next = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            String topic = config.topics().rollouts();
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);   // read_committed: last stable offsets
+            for (TopicPartition tp : partitions) {
+                // a generator's transaction ends in one marker; look further back in case the last ones were aborted
+                long from = end.get(tp);
+                while (from > begin.get(tp) && !next.containsKey(tp)) {
+                    long to = from;
+                    from = Math.max(begin.get(tp), from - 256);
+                    consumer.assign(List.of(tp));
+                    consumer.seek(tp, from);
+                    while (consumer.position(tp) < to) {
+                        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                            if (r.offset() < to) next.merge(tp, r.offset() + 1, Math::max);
+                        }
+                    }
+                }
+            }
+        }
+        return next;
     }
 
     /** Stops the stream threads, committing what they finished; waits at most {@link #CLOSE_TIMEOUT}. */

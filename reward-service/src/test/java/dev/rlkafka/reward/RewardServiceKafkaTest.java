@@ -36,6 +36,7 @@ import java.util.function.Predicate;
 import static dev.rlkafka.reward.Fixtures.rollout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -106,6 +107,69 @@ class RewardServiceKafkaTest {
             assertEquals(config.serviceId(), letters.get(0).key());
             assertEquals(1, letters.size(), "only the garbage is dead-lettered");
             assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, service.state());
+        }
+    }
+
+    @Test
+    void awaitCaughtUpReturnsOnceEveryCommittedRolloutIsScored(TestKafka kafka) throws Exception {
+        Topics topics = Topics.withPrefix("caught-up-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(kafka.bootstrapServers(), topics, 2, (short) 1);
+        RewardConfig config = RewardConfig.defaults(kafka.bootstrapServers()).withTopics(topics).withStateDir(stateDir)
+                .withReplicationFactor(1);
+        int committedRollouts = 0;
+        try (var producer = new KafkaProducer<String, byte[]>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "caught-up-test"), new StringSerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            // as a generator writes them: a transaction per batch, so every partition ends in a marker; the
+            // aborted last batch is what a crashed generator leaves, and is not waited for
+            for (int batch = 0; batch < 3; batch++) {
+                producer.beginTransaction();
+                for (int g = 0; g < 4; g++) {
+                    String group = "b" + batch + "-g" + g;
+                    for (int i = 0; i < 4; i++) {
+                        producer.send(new ProducerRecord<>(topics.rollouts(), group,
+                                RlSerdes.rollout().serializer().serialize(topics.rollouts(), rollout(group, i, 4, "42"))));
+                    }
+                }
+                if (batch < 2) {
+                    producer.commitTransaction();
+                    committedRollouts += 16;
+                } else {
+                    producer.abortTransaction();
+                }
+            }
+        }
+
+        RewardService service = new RewardService(config);
+        try {
+            assertFalse(service.awaitCaughtUp(Duration.ofMillis(300)), "not started: nothing is scored");
+            service.start();
+            assertTrue(service.awaitCaughtUp(DEADLINE));
+            // read at once, with no waiting: the rewards of every committed rollout are already there
+            assertEquals(2 * committedRollouts, readToEnd(kafka, topics.rewards()), "exact-answer and format, per rollout");
+        } finally {
+            service.close();
+        }
+    }
+
+    /** Committed records on {@code topic} now: reads once up to the end offsets taken at the start. */
+    private static int readToEnd(TestKafka kafka, String topic) {
+        try (var consumer = new KafkaConsumer<byte[], byte[]>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var end = consumer.endOffsets(partitions);
+            int count = 0;
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > deadline) fail("could not read " + topic + " to " + end);
+                count += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            return count;
         }
     }
 
