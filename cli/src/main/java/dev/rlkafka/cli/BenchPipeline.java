@@ -86,8 +86,11 @@ final class BenchPipeline {
         }
     }
 
-    /** Tokens/s over the steps after the warm-up: tokens trained / wall time between the end of step w and step n. */
-    record Throughput(int steps, int warmupSteps, long tokens, double seconds) {
+    /**
+     * Tokens/s over the steps after the warm-up: tokens trained / wall time between the end of step w and step n;
+     * {@code cpu}: the cores each part of the JVM used over the same steps.
+     */
+    record Throughput(int steps, int warmupSteps, long tokens, double seconds, CpuUse.Share cpu) {
         double tokensPerSecond() {
             return tokens / seconds;
         }
@@ -96,11 +99,11 @@ final class BenchPipeline {
             return 1000 * seconds / (steps - warmupSteps);
         }
 
-        static Throughput of(long[] stepEndNanos, long[] tokens, int warmup) {
+        static Throughput of(long[] stepEndNanos, long[] tokens, int warmup, CpuUse.Share cpu) {
             long sum = 0;
             for (int i = warmup; i < tokens.length; i++) sum += tokens[i];
             double seconds = (stepEndNanos[tokens.length - 1] - stepEndNanos[warmup - 1]) / 1e9;
-            return new Throughput(tokens.length, warmup, sum, seconds);
+            return new Throughput(tokens.length, warmup, sum, seconds, cpu);
         }
     }
 
@@ -222,6 +225,7 @@ final class BenchPipeline {
         List<Eval> evals = new ArrayList<>();
         AtomicReference<Eval> reached = new AtomicReference<>();
         long[] dropped = new long[1];
+        AtomicReference<CpuUse.Snapshot> cpuAfterWarmup = new AtomicReference<>(), cpuAtEnd = new AtomicReference<>();
         ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-eval"));
         long[] runStart = {System.nanoTime()};
 
@@ -249,6 +253,8 @@ final class BenchPipeline {
                         stepEnd[i] = System.nanoTime();
                         tokens[i] = r.tokens();
                         dropped[0] += r.droppedStale();
+                        if (r.step() == settings.warmupSteps()) cpuAfterWarmup.set(CpuUse.take());
+                        if (r.step() == maxSteps) cpuAtEnd.set(CpuUse.take());
                         if (r.step() % 10 == 0) {
                             log.info("{} step {} v{} reward {} {} tok/s", name, r.step(), r.policyVersion(),
                                     String.format(Locale.ROOT, "%.3f", r.rewardMean()), Math.round(r.tokensPerSecond()));
@@ -300,7 +306,8 @@ final class BenchPipeline {
             });
             int measured = (int) Math.min(steps, maxSteps);
             Throughput throughput = measured >= settings.warmupSteps() + 2
-                    ? Throughput.of(Arrays.copyOf(stepEnd, measured), Arrays.copyOf(tokens, measured), settings.warmupSteps())
+                    ? Throughput.of(Arrays.copyOf(stepEnd, measured), Arrays.copyOf(tokens, measured), settings.warmupSteps(),
+                    cpuAfterWarmup.get() != null && cpuAtEnd.get() != null ? CpuUse.between(cpuAfterWarmup.get(), cpuAtEnd.get()) : CpuUse.Share.NONE)
                     : null;
             List<Eval> sorted;
             synchronized (evals) {
@@ -325,6 +332,7 @@ final class BenchPipeline {
         int steps = settings.throughputSteps();
         long[] stepEnd = new long[steps];
         long[] tokens = new long[steps];
+        CpuUse.Snapshot cpuAfterWarmup = null;
         try (Policy policy = WeightCodec.decode(sftWeights, settings.device());
              Policy reference = WeightCodec.decode(sftWeights, settings.device())) {
             Policy.setIntraOpThreads(settings.inProcessThreads());
@@ -338,10 +346,11 @@ final class BenchPipeline {
                 RlLoop.StepResult r = loop.step();
                 stepEnd[i] = System.nanoTime();
                 tokens[i] = r.stats().tokens();
+                if (i + 1 == settings.warmupSteps()) cpuAfterWarmup = CpuUse.take();
                 if ((i + 1) % 10 == 0) log.info("in-process step {} reward {}", i + 1, String.format(Locale.ROOT, "%.3f", r.meanReward()));
             }
         }
-        return Throughput.of(stepEnd, tokens, settings.warmupSteps());
+        return Throughput.of(stepEnd, tokens, settings.warmupSteps(), CpuUse.between(cpuAfterWarmup, CpuUse.take()));
     }
 
     /**
@@ -480,6 +489,7 @@ final class BenchPipeline {
         Throughput services = r.throughputRun().throughput(), inProcess = r.inProcess();
         t.append(String.format(Locale.ROOT, "%nrlkafka bench pipeline  (task %s, %d groups x %d per step, SFT %d steps -> held-out sampled accuracy %.1f %%)%n",
                 r.settings().task().name(), r.settings().batchGroups(), r.settings().groupSize(), r.settings().sftSteps(), 100 * r.sftAccuracy()));
+        t.append(String.format(Locale.ROOT, "%d cores, JIT %s%n", Runtime.getRuntime().availableProcessors(), jit()));
         t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "measure", "pipeline", "baseline", "ratio"));
         t.append("-".repeat(102)).append('\n');
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n",
@@ -487,6 +497,8 @@ final class BenchPipeline {
                 services.tokensPerSecond(), inProcess.tokensPerSecond(), r.throughputRatio()));
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n", "    ms per trainer step (steps " + (services.warmupSteps() + 1) + ".." + services.steps() + ")",
                 services.msPerStep(), inProcess.msPerStep(), services.msPerStep() / inProcess.msPerStep()));
+        t.append("    cores used, services:   ").append(services.cpu().line()).append('\n');
+        t.append("    cores used, in-process: ").append(inProcess.cpu().line()).append('\n');
         if (r.async() != null && r.sync() != null) {
             String target = String.format(Locale.ROOT, "%.1f %%", 100 * r.target());
             t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "(b) wall s to held-out " + target + ": staleness " + r.settings().asyncStaleness() + " / 0",
@@ -510,6 +522,14 @@ final class BenchPipeline {
         return t.toString();
     }
 
+    /** The launcher runs the JIT's first tier only (see ./rlkafka); the ratios depend on it, so the report says which. */
+    static String jit() {
+        var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        boolean tiered = Boolean.parseBoolean(vm.getVMOption("TieredCompilation").getValue());
+        int stopAt = Integer.parseInt(vm.getVMOption("TieredStopAtLevel").getValue());
+        return !tiered ? "C2 only" : stopAt >= 4 ? "C1 + C2 (tiered)" : "C1 only (TieredStopAtLevel=" + stopAt + ")";
+    }
+
     private static String reachedSeconds(ServiceRun run) {
         return run.reached() == null ? String.format(Locale.ROOT, ">%.1f", run.seconds()) : String.format(Locale.ROOT, "%.1f", run.reached().seconds());
     }
@@ -521,11 +541,11 @@ final class BenchPipeline {
         j.append(String.format(Locale.ROOT, "  \"settings\": {\"task\": \"%s\", \"model\": {\"width\": %d, \"layers\": %d, \"heads\": %d, \"context\": %d}, "
                         + "\"sftSteps\": %d, \"lr\": %s, \"batchGroups\": %d, \"groupSize\": %d, \"steps\": %d, \"warmupSteps\": %d, "
                         + "\"maxStaleness\": %d, \"inProcessThreads\": %d, \"targetPoints\": %s, \"evalEvery\": %d, \"evalPrompts\": %d, "
-                        + "\"maxSteps\": %d, \"rawRepeats\": %d, \"cores\": %d},%n",
+                        + "\"maxSteps\": %d, \"rawRepeats\": %d, \"cores\": %d, \"jit\": \"%s\"},%n",
                 s.task().name(), s.modelConfig().width(), s.modelConfig().layers(), s.modelConfig().heads(), s.modelConfig().contextLength(),
                 s.sftSteps(), s.lr(), s.batchGroups(), s.groupSize(), s.throughputSteps(), s.warmupSteps(), s.asyncStaleness(),
                 s.inProcessThreads(), s.targetPoints(), s.evalEvery(), s.evalPrompts(), s.maxSteps(), s.rawRepeats(),
-                Runtime.getRuntime().availableProcessors()));
+                Runtime.getRuntime().availableProcessors(), jit()));
         j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
         j.append(String.format(Locale.ROOT, "  \"throughput\": {\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
                         + "\"versionsPublished\": %d, \"droppedStale\": %d},%n",
@@ -549,8 +569,8 @@ final class BenchPipeline {
     }
 
     private static String json(Throughput t) {
-        return String.format(Locale.ROOT, "{\"steps\": %d, \"warmupSteps\": %d, \"tokens\": %d, \"seconds\": %.3f, \"tokensPerSecond\": %.1f, \"msPerStep\": %.1f}",
-                t.steps(), t.warmupSteps(), t.tokens(), t.seconds(), t.tokensPerSecond(), t.msPerStep());
+        return String.format(Locale.ROOT, "{\"steps\": %d, \"warmupSteps\": %d, \"tokens\": %d, \"seconds\": %.3f, \"tokensPerSecond\": %.1f, \"msPerStep\": %.1f, \"cores\": %s}",
+                t.steps(), t.warmupSteps(), t.tokens(), t.seconds(), t.tokensPerSecond(), t.msPerStep(), t.cpu().json());
     }
 
     private static String json(ServiceRun run) {

@@ -61,8 +61,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
     int maxStaleness;
 
     @Option(names = "--in-process-threads", defaultValue = "2",
-            description = "(a) libtorch threads of the in-process loop; the services get one for the generator and two for "
-                    + "the trainer, which mostly runs while the generator waits at its staleness gate (default: ${DEFAULT-VALUE}).")
+            description = "(a) libtorch threads of the in-process loop; the services get one each for the generator and "
+                    + "the trainer (-Drlkafka.trainerThreads=N in JAVA_OPTS changes the trainer's) (default: ${DEFAULT-VALUE}).")
     int inProcessThreads;
 
     @Option(names = "--target", defaultValue = "40",

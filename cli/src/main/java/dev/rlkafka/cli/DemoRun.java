@@ -42,12 +42,12 @@ final class DemoRun implements AutoCloseable {
     static final int MAX_TOKENS = 6;
     static final long EVAL_SEED = 7;
     /**
-     * The generator samples with one libtorch thread and mostly waits at its staleness gate; a second
-     * trainer thread made a step 13 % faster in `bench pipeline` (353 vs 404 ms), and with
-     * OMP_WAIT_POLICY=PASSIVE three threads on two cores do not spin against each other. The system property
-     * {@code rlkafka.trainerThreads} overrides it, for measuring (in this session's bench, 1 and 2 gave the same step).
+     * libtorch threads of the one-JVM trainer. On 2 cores the services keep both busy (`bench pipeline` shows the
+     * cores each part uses), so a second trainer thread only waits for a core: 1 and 2 gave the same step time
+     * (0.72 and 0.71 of the in-process loop, mean of 3 and 2 runs). The system property
+     * {@code rlkafka.trainerThreads} overrides it, for measuring on a machine with more cores.
      */
-    static final int TRAINER_THREADS = Integer.getInteger("rlkafka.trainerThreads", 2);
+    static final int TRAINER_THREADS = Integer.getInteger("rlkafka.trainerThreads", 1);
     /** How long closing waits for the reward-service to score the generator's last rollouts. */
     static final Duration SCORE_LAST_BATCH_TIMEOUT = Duration.ofSeconds(15);
 

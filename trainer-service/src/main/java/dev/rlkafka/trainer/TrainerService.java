@@ -304,7 +304,6 @@ public final class TrainerService implements AutoCloseable {
 
     private void run() {
         try {
-            Policy.setIntraOpThreads(config.intraOpThreads());   // "for the calling thread's work" (Policy)
             if (config.maxSteps() > 0 && trainer.steps() >= config.maxSteps()) {
                 log.info("already at step {} >= maxSteps {}", trainer.steps(), config.maxSteps());
                 return;
@@ -382,6 +381,7 @@ public final class TrainerService implements AutoCloseable {
      */
     private void runStep() throws Exception {
         long start = System.nanoTime();
+        Policy.setIntraOpThreads(config.intraOpThreads());   // per step: see Policy.setIntraOpThreads
         StepResult result = trainer.step();
         long trained = System.nanoTime();
         // taken here, on the loop thread: the trainer, the policy and the consumer move on with the next batch

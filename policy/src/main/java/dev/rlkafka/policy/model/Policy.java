@@ -163,7 +163,11 @@ public final class Policy implements AutoCloseable {
     /**
      * Intra-op threads of libtorch. On 2 idle cores 2 threads trained fastest and 1 sampled fastest;
      * on a busy machine 2 threads were ~40× slower than 1 (OpenMP threads spin-wait for a core), so
-     * services should default to 1 and let the operator raise it. Set it once where a service starts.
+     * services should default to 1 and let the operator raise it.
+     *
+     * <p>The count is kept per OS thread, but a thread's first parallel op initialises it from the value any
+     * thread set last: in one JVM the generator's 1 silently became the trainer's too. So a service sets it on
+     * its own thread before each unit of work (a batch, a step), not once at start.
      */
     public static void setIntraOpThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
