@@ -65,11 +65,12 @@ final class BenchPipeline {
      * @param inProcessThreads    libtorch threads of the in-process loop (the services use one each for generator and trainer)
      * @param targetPoints        (b) target: held-out sampled accuracy of the SFT checkpoint plus this many points
      * @param maxSteps            (b) step cap of each run
+     * @param seeds               (b) pairs of runs, each pair with its own prompt order and sampling seed; medians are reported
      * @param rawRepeats          (c) raw produce→consume measurements
      */
     record Settings(Task task, ModelConfig modelConfig, Device device, int sftSteps, double lr, int batchGroups,
                     int groupSize, int throughputSteps, int warmupSteps, int asyncStaleness, int inProcessThreads,
-                    double targetPoints, int evalEvery, int evalPrompts, int maxSteps, int rawRepeats,
+                    double targetPoints, int evalEvery, int evalPrompts, int maxSteps, int seeds, int rawRepeats,
                     boolean skipTimeToTarget, Path workDir) {
         Settings {
             if (sftSteps < 1) throw new IllegalArgumentException("--sft-steps must be >= 1, got " + sftSteps);
@@ -82,6 +83,7 @@ final class BenchPipeline {
             if (evalEvery < 1) throw new IllegalArgumentException("--eval-every must be >= 1, got " + evalEvery);
             if (evalPrompts < 1) throw new IllegalArgumentException("--eval-prompts must be >= 1, got " + evalPrompts);
             if (maxSteps < evalEvery) throw new IllegalArgumentException("--max-steps must be >= --eval-every, got " + maxSteps);
+            if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
             if (rawRepeats < 1) throw new IllegalArgumentException("--raw-repeats must be >= 1, got " + rawRepeats);
         }
     }
@@ -122,7 +124,7 @@ final class BenchPipeline {
 
     /** Everything measured; ratios are methods. */
     record Result(Settings settings, double sftSeconds, double sftAccuracy, double target, ServiceRun throughputRun,
-                  Throughput inProcess, ServiceRun async, ServiceRun sync, long weightBytes, int weightRecords,
+                  Throughput inProcess, List<ServiceRun> async, List<ServiceRun> sync, long weightBytes, int weightRecords,
                   List<Double> rawMs) {
         double throughputRatio() {
             return throughputRun.throughput().tokensPerSecond() / inProcess.tokensPerSecond();
@@ -145,6 +147,19 @@ final class BenchPipeline {
 
         double rawMedianMs() {
             return median(rawMs);
+        }
+
+        boolean timedToTarget() {
+            return !async.isEmpty() && !sync.isEmpty();
+        }
+
+        /** (b): median over the seeds of the wall seconds to the target; a run that missed it counts as infinitely slow. */
+        static double medianSecondsToTarget(List<ServiceRun> runs) {
+            return median(runs.stream().map(r -> r.reached() == null ? Double.POSITIVE_INFINITY : r.reached().seconds()).toList());
+        }
+
+        static double medianStepsToTarget(List<ServiceRun> runs) {
+            return median(runs.stream().map(r -> r.reached() == null ? Double.POSITIVE_INFINITY : (double) r.reached().step()).toList());
         }
     }
 
@@ -178,7 +193,7 @@ final class BenchPipeline {
 
         phase("(a) services over Kafka: %d steps, %d groups of %d, max-staleness %d", settings.throughputSteps(),
                 settings.batchGroups(), settings.groupSize(), settings.asyncStaleness());
-        ServiceRun throughputRun = runServices("throughput", sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN);
+        ServiceRun throughputRun = runServices("throughput", sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN, 0);
         phase("(a) services: %.0f tokens/s (%.0f ms/step), %d versions swapped",
                 throughputRun.throughput().tokensPerSecond(), throughputRun.throughput().msPerStep(), throughputRun.swapMs().size());
 
@@ -191,29 +206,36 @@ final class BenchPipeline {
         phase("(c) raw produce→consume of the last version's %d record(s), %d bytes, %d times", weightRecords.size(), weightBytes, settings.rawRepeats());
         List<Double> rawMs = rawProduceConsume(weightRecords);
 
-        ServiceRun async = null, sync = null;
+        List<ServiceRun> async = new ArrayList<>(), sync = new ArrayList<>();
         if (!settings.skipTimeToTarget()) {
-            phase("(b) max-staleness %d until held-out sampled accuracy >= %.1f %% (cap %d steps)", settings.asyncStaleness(), 100 * target, settings.maxSteps());
-            async = runServices("async", sft, settings.asyncStaleness(), settings.maxSteps(), target);
-            reportReached(async);
-            phase("(b) max-staleness 0 until held-out sampled accuracy >= %.1f %% (cap %d steps)", 100 * target, settings.maxSteps());
-            sync = runServices("sync", sft, 0, settings.maxSteps(), target);
-            reportReached(sync);
+            // one pair is at the mercy of its prompts and of a 200-prompt evaluation every few steps: several seeds, medians
+            for (int seed = 1; seed <= settings.seeds(); seed++) {
+                phase("(b) seed %d of %d: max-staleness %d until held-out sampled accuracy >= %.1f %% (cap %d steps)", seed, settings.seeds(),
+                        settings.asyncStaleness(), 100 * target, settings.maxSteps());
+                async.add(reportReached(runServices("async-s" + seed, sft, settings.asyncStaleness(), settings.maxSteps(), target, seed)));
+                phase("(b) seed %d of %d: max-staleness 0 until held-out sampled accuracy >= %.1f %% (cap %d steps)", seed, settings.seeds(),
+                        100 * target, settings.maxSteps());
+                sync.add(reportReached(runServices("sync-s" + seed, sft, 0, settings.maxSteps(), target, seed)));
+            }
         }
         return new Result(settings, sftSeconds, sftAccuracy, target, throughputRun, inProcess, async, sync,
                 weightBytes, weightRecords.size(), rawMs);
     }
 
-    private void reportReached(ServiceRun r) {
+    private ServiceRun reportReached(ServiceRun r) {
         if (r.reached() != null) {
             phase("(b) %s: reached %.1f %% at step %d, %.1f s", r.name(), 100 * r.reached().accuracy(), r.reached().step(), r.reached().seconds());
         } else {
             phase("(b) %s: target not reached in %d steps (%.1f s)", r.name(), r.steps(), r.seconds());
         }
+        return r;
     }
 
-    /** The three services from the SFT checkpoint on fresh topics, until {@code maxSteps} or held-out accuracy >= target. */
-    private ServiceRun runServices(String name, Path sft, int maxStaleness, int maxSteps, double target) throws Exception {
+    /**
+     * The three services from the SFT checkpoint on fresh topics, until {@code maxSteps} or held-out accuracy >= target.
+     * {@code seed} shifts the prompt order and the generator's sampling.
+     */
+    private ServiceRun runServices(String name, Path sft, int maxStaleness, int maxSteps, double target, long seed) throws Exception {
         Topics topics = Topics.withPrefix("bench-" + runId + "-" + name + ".");
         TopicAdmin.ensureTopics(bootstrap, topics, DemoRun.PARTITIONS, (short) 1);
         Path dir = Files.createDirectories(settings.workDir().resolve(name));
@@ -230,7 +252,7 @@ final class BenchPipeline {
         long[] runStart = {System.nanoTime()};
 
         GeneratorConfig generatorConfig = DemoRun.generatorConfig(bootstrap, topics, "bench-generator-" + name,
-                settings.groupSize(), settings.batchGroups(), maxStaleness, SERVICE_SEED);
+                settings.groupSize(), settings.batchGroups(), maxStaleness, SERVICE_SEED + seed);
         WeightsWatcher weights = new WeightsWatcher(generatorConfig);
         Thread weightsThread = new Thread(weights, "bench-weights-watcher");
         weightsThread.start();
@@ -280,7 +302,7 @@ final class BenchPipeline {
             swapThread = new Thread(swaps, "bench-swap-watcher");
             swapThread.start();
             int prompts = (int) Math.ceil(maxSteps * settings.batchGroups() * 1.25) + 4 * settings.batchGroups();
-            PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42, "");
+            PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42 + seed, "");
             while (!trainer.awaitStop(Duration.ofMillis(200)) && reached.get() == null) {
                 if (trainer.failure().isPresent()) throw new IllegalStateException(name + ": trainer failed", trainer.failure().get());
                 if (generator.failure().isPresent()) throw new IllegalStateException(name + ": generator failed", generator.failure().get());
@@ -499,17 +521,20 @@ final class BenchPipeline {
                 services.msPerStep(), inProcess.msPerStep(), services.msPerStep() / inProcess.msPerStep()));
         t.append("    cores used, services:   ").append(services.cpu().line()).append('\n');
         t.append("    cores used, in-process: ").append(inProcess.cpu().line()).append('\n');
-        if (r.async() != null && r.sync() != null) {
+        if (r.timedToTarget()) {
             String target = String.format(Locale.ROOT, "%.1f %%", 100 * r.target());
-            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "(b) wall s to held-out " + target + ": staleness " + r.settings().asyncStaleness() + " / 0",
-                    reachedSeconds(r.async()), reachedSeconds(r.sync()),
-                    r.async().reached() != null && r.sync().reached() != null
-                            ? String.format(Locale.ROOT, "%.3f", r.async().reached().seconds() / r.sync().reached().seconds()) : "n/a"));
-            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "    trainer steps to the target",
-                    r.async().reached() == null ? ">" + r.async().steps() : "" + r.async().reached().step(),
-                    r.sync().reached() == null ? ">" + r.sync().steps() : "" + r.sync().reached().step(),
-                    r.async().reached() != null && r.sync().reached() != null
-                            ? String.format(Locale.ROOT, "%.3f", (double) r.async().reached().step() / r.sync().reached().step()) : "n/a"));
+            double asyncSeconds = Result.medianSecondsToTarget(r.async()), syncSeconds = Result.medianSecondsToTarget(r.sync());
+            double asyncSteps = Result.medianStepsToTarget(r.async()), syncSteps = Result.medianStepsToTarget(r.sync());
+            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "(b) wall s to held-out " + target + ": staleness "
+                            + r.settings().asyncStaleness() + " / 0, median of " + r.async().size(),
+                    finite("%.1f", asyncSeconds), finite("%.1f", syncSeconds), finite("%.3f", asyncSeconds / syncSeconds)));
+            t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "    trainer steps to the target, median",
+                    finite("%.0f", asyncSteps), finite("%.0f", syncSteps), finite("%.3f", asyncSteps / syncSteps)));
+            t.append("    per seed, s (steps):");
+            for (int i = 0; i < r.async().size(); i++) {
+                t.append(String.format(Locale.ROOT, "  %d: %s / %s", i + 1, reachedSeconds(r.async().get(i)), reachedSeconds(r.sync().get(i))));
+            }
+            t.append('\n');
         } else {
             t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "(b) time to target", "skipped", "skipped", "n/a"));
         }
@@ -531,7 +556,13 @@ final class BenchPipeline {
     }
 
     private static String reachedSeconds(ServiceRun run) {
-        return run.reached() == null ? String.format(Locale.ROOT, ">%.1f", run.seconds()) : String.format(Locale.ROOT, "%.1f", run.reached().seconds());
+        return run.reached() == null ? String.format(Locale.ROOT, ">%.1f (>%d)", run.seconds(), run.steps())
+                : String.format(Locale.ROOT, "%.1f (%d)", run.reached().seconds(), run.reached().step());
+    }
+
+    /** "n/a" for a median or ratio with a run that missed the target in it. */
+    private static String finite(String format, double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "n/a";
     }
 
     /** Raw numbers and ratios. */
@@ -551,11 +582,14 @@ final class BenchPipeline {
                         + "\"versionsPublished\": %d, \"droppedStale\": %d},%n",
                 json(r.throughputRun().throughput()), json(r.inProcess()), r.throughputRatio(),
                 r.throughputRun().versionsPublished(), r.throughputRun().droppedStale()));
-        if (r.async() != null && r.sync() != null) {
-            j.append(String.format(Locale.ROOT, "  \"timeToTarget\": {\"target\": %.4f, \"async\": %s, \"sync\": %s, \"ratioSeconds\": %s, \"ratioSteps\": %s},%n",
-                    r.target(), json(r.async()), json(r.sync()),
-                    r.async().reached() != null && r.sync().reached() != null ? fmt(r.async().reached().seconds() / r.sync().reached().seconds()) : "null",
-                    r.async().reached() != null && r.sync().reached() != null ? fmt((double) r.async().reached().step() / r.sync().reached().step()) : "null"));
+        if (r.timedToTarget()) {
+            double seconds = Result.medianSecondsToTarget(r.async()) / Result.medianSecondsToTarget(r.sync());
+            double steps = Result.medianStepsToTarget(r.async()) / Result.medianStepsToTarget(r.sync());
+            j.append(String.format(Locale.ROOT, "  \"timeToTarget\": {\"target\": %.4f, \"async\": [%s], \"sync\": [%s], "
+                            + "\"medianSecondsAsync\": %s, \"medianSecondsSync\": %s, \"ratioSeconds\": %s, \"ratioSteps\": %s},%n",
+                    r.target(), r.async().stream().map(BenchPipeline::json).collect(Collectors.joining(", ")),
+                    r.sync().stream().map(BenchPipeline::json).collect(Collectors.joining(", ")),
+                    fmt(Result.medianSecondsToTarget(r.async())), fmt(Result.medianSecondsToTarget(r.sync())), fmt(seconds), fmt(steps)));
         } else {
             j.append("  \"timeToTarget\": null,\n");
         }

@@ -21,11 +21,12 @@ import java.util.concurrent.Callable;
                 + "reward-service and trainer over Kafka vs the same loop in-process without Kafka (RlLoop: sample, "
                 + "score, one GRPO step, in sequence); "
                 + "(b) wall time until held-out sampled accuracy first reaches SFT + --target points with --max-staleness "
-                + "vs 0 (asynchronous vs synchronous), evaluating the trainer's checkpoint every --eval-every steps; "
+                + "vs 0 (asynchronous vs synchronous), evaluating the trainer's checkpoint every --eval-every steps, "
+                + "median of --seeds pairs of runs; "
                 + "(c) median weight publish->swapped latency (WeightChunk createdAtMs to the generator sampling with "
                 + "that version) vs a raw produce->consume of the same record bytes on the same broker. "
-                + "Prints a table, writes JSON. About 5-8 min with the defaults on 2 cores; --steps, --max-steps and "
-                + "--skip-time-to-target make it shorter.", ""})
+                + "Prints a table, writes JSON. About 6-9 min with the defaults on 2 cores; --steps, --seeds and "
+                + "--skip-time-to-target make it shorter. (a) also shows the cores each part of the JVM used.", ""})
 final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker.")
     String bootstrap;
@@ -49,11 +50,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = "--group-size", defaultValue = "8", description = "Rollouts per prompt, G (default: ${DEFAULT-VALUE}).")
     int groupSize;
 
-    @Option(names = "--steps", defaultValue = "60",
+    @Option(names = "--steps", defaultValue = "150",
             description = "(a) Trainer steps of the services run and of the in-process run, warm-up included (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--warmup-steps", defaultValue = "5", description = "(a) First steps left out of tokens/s (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-steps", defaultValue = "30", description = "(a) First steps left out of tokens/s (default: ${DEFAULT-VALUE}).")
     int warmupSteps;
 
     @Option(names = "--max-staleness", defaultValue = "2",
@@ -78,6 +79,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = "--max-steps", defaultValue = "200", description = "(b) Step cap of each run (default: ${DEFAULT-VALUE}).")
     int maxSteps;
 
+    @Option(names = "--seeds", defaultValue = "3",
+            description = "(b) Pairs of runs (staleness N, then 0), each with its own prompt order and sampling seed; the "
+                    + "table shows medians (default: ${DEFAULT-VALUE}).")
+    int seeds;
+
     @Option(names = "--raw-repeats", defaultValue = "20", description = "(c) Raw produce->consume measurements (default: ${DEFAULT-VALUE}).")
     int rawRepeats;
 
@@ -99,7 +105,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
         String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         BenchPipeline.Settings settings = new BenchPipeline.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
                 sftSteps, lr, batchGroups, groupSize, steps, warmupSteps, maxStaleness, inProcessThreads, target, evalEvery,
-                evalPrompts, maxSteps, rawRepeats, skipTimeToTarget, workDir.resolve(runId));
+                evalPrompts, maxSteps, seeds, rawRepeats, skipTimeToTarget, workDir.resolve(runId));
         if (!verbose) {
             for (String name : new String[]{"dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",
                     "org.apache.kafka"}) {

@@ -1,0 +1,59 @@
+package dev.rlkafka.cli;
+
+import dev.rlkafka.policy.model.ModelConfig;
+import dev.rlkafka.policy.task.Tasks;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The table and JSON of {@code bench pipeline} from made-up measurements: medians over seeds, runs that missed the target. */
+class BenchPipelineReportTest {
+    private static final BenchPipeline.Settings SETTINGS = new BenchPipeline.Settings(Tasks.byName("arithmetic"),
+            ModelConfig.DEFAULT, ai.djl.Device.cpu(), 100, 3e-4, 16, 8, 40, 10, 2, 2, 40, 10, 200, 200, 3, 5, false, Path.of("unused"));
+
+    @Test
+    void timeToTargetIsTheMedianOverSeedsAndAMissCountsAsSlowest() {
+        List<BenchPipeline.ServiceRun> async = List.of(run("a1", 2, 60, 11.7), run("a2", 2, 40, 8.9), run("a3", 2, 40, 9.3));
+        List<BenchPipeline.ServiceRun> sync = List.of(run("s1", 0, 40, 13.6), run("s2", 0, -1, 30.0), run("s3", 0, 40, 14.7));
+
+        assertEquals(9.3, BenchPipeline.Result.medianSecondsToTarget(async), 1e-9);
+        assertEquals(40, BenchPipeline.Result.medianStepsToTarget(async), 1e-9);
+        assertEquals(14.7, BenchPipeline.Result.medianSecondsToTarget(sync), 1e-9, "the miss sorts last, the median is the slower hit");
+
+        String table = BenchPipeline.table(result(async, sync));
+        assertTrue(table.contains("staleness 2 / 0, median of 3"), table);
+        assertTrue(table.matches("(?s).*wall s to held-out 87\\.5 %.*\\s9\\.3\\s+14\\.7\\s+0\\.633.*"), table);
+        assertTrue(table.contains("2: 8.9 (40) / >30.0 (>200)"), table);
+        String json = BenchPipeline.json(result(async, sync));
+        assertTrue(json.contains("\"ratioSeconds\": 0.6327"), json);
+        assertTrue(json.contains("\"reachedStep\": null"), json);
+    }
+
+    @Test
+    void aMedianThatMissedTheTargetIsNotARatio() {
+        List<BenchPipeline.ServiceRun> async = List.of(run("a1", 2, -1, 30), run("a2", 2, -1, 30), run("a3", 2, 40, 9));
+        List<BenchPipeline.ServiceRun> sync = List.of(run("s1", 0, 40, 14), run("s2", 0, 40, 14), run("s3", 0, 40, 14));
+        String table = BenchPipeline.table(result(async, sync));
+        assertTrue(table.matches("(?s).*median of 3\\s+n/a\\s+14\\.0\\s+n/a.*"), table);
+        assertTrue(BenchPipeline.json(result(async, sync)).contains("\"ratioSeconds\": null"));
+    }
+
+    private static BenchPipeline.Result result(List<BenchPipeline.ServiceRun> async, List<BenchPipeline.ServiceRun> sync) {
+        BenchPipeline.Throughput throughput = new BenchPipeline.Throughput(40, 10, 30_000, 10, CpuUse.Share.NONE);
+        BenchPipeline.ServiceRun services = new BenchPipeline.ServiceRun("throughput", 2, 40, 12, throughput, List.of(), null,
+                Map.of(1L, 50L), Map.of(1L, 30L), 40, 0, List.of());
+        return new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, services, throughput, async, sync, 684_449, 1, List.of(4.0));
+    }
+
+    /** A (b) run; {@code reachedStep} -1: it hit the 200-step cap after {@code seconds} without reaching the target. */
+    private static BenchPipeline.ServiceRun run(String name, int staleness, long reachedStep, double seconds) {
+        BenchPipeline.Eval reached = reachedStep < 0 ? null : new BenchPipeline.Eval(reachedStep, seconds, 0.9);
+        return new BenchPipeline.ServiceRun(name, staleness, reachedStep < 0 ? 200 : reachedStep, seconds, null,
+                reached == null ? List.of() : List.of(reached), reached, Map.of(), Map.of(), 0, 0, List.of());
+    }
+}
