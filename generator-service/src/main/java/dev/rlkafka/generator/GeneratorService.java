@@ -509,9 +509,9 @@ public final class GeneratorService implements AutoCloseable {
         }
         if (offsets.isEmpty()) return;
 
+        Policy.setIntraOpThreads(config.intraOpThreads());   // per batch: see Policy.setIntraOpThreads
         long started = System.nanoTime();
         long seed = config.seed() + batchNumber++ * SEED_STRIDE;
-        Policy.setIntraOpThreads(config.intraOpThreads());   // per batch: see Policy.setIntraOpThreads
         List<Rollout> rollouts = prompts.isEmpty() ? List.of() : generator.generate(prompts, seed);
         double seconds = (System.nanoTime() - started) / 1e9;
         if (write(rollouts, letters, offsets, metric(prompts.size(), rollouts, seconds, room - prompts.size() <= 0))) {

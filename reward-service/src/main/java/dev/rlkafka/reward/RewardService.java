@@ -110,17 +110,17 @@ public final class RewardService implements AutoCloseable {
      * whoever stopped the generators can close it knowing every rollout was scored (a demo's last batch).
      * Rollouts written after this call starts are not waited for.
      *
-     * @return false when {@code timeout} passed first
+     * @return false when {@code timeout} passed first or the broker could not be asked
      */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<TopicPartition, Long> target = nextAfterLastRollout();
         Properties adminProps = new Properties();
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
         try (Admin admin = Admin.create(adminProps)) {
+            Map<TopicPartition, Long> target = nextAfterLastRollout(deadline);
             while (true) {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.applicationId())
-                        .partitionsToOffsetAndMetadata().get();
+                        .partitionsToOffsetAndMetadata().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 long behind = target.entrySet().stream().filter(e -> {
                     OffsetAndMetadata c = committed.get(e.getKey());
                     return c == null || c.offset() < e.getValue();
@@ -133,24 +133,29 @@ public final class RewardService implements AutoCloseable {
                 }
                 Thread.sleep(config.commitInterval().toMillis());
             }
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("reading the committed offsets of " + config.applicationId() + " failed", e.getCause());
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | org.apache.kafka.common.KafkaException e) {
+            // a caller on its way out (the demo closing) should go on closing, not fail
+            log.warn("could not tell whether reward-service {} has caught up on {}: {}", config.applicationId(),
+                    config.topics().rollouts(), e instanceof ExecutionException ? e.getCause() : e);
+            return false;
         }
     }
 
     /**
      * Per partition of {@code rl.rollouts} with a committed rollout: its offset + 1. Not simply the end offset, which
-     * is a transaction marker's + 1 that a consumer need not commit past.
+     * is a transaction marker's + 1 that a consumer need not commit past. What was found by {@code deadline}
+     * (System.nanoTime) when the broker does not answer in time.
      */
-    private Map<TopicPartition, Long> nextAfterLastRollout() {
+    private Map<TopicPartition, Long> nextAfterLastRollout(long deadline) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
         Map<TopicPartition, Long> next = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             String topic = config.topics().rollouts();
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
             Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
@@ -163,7 +168,7 @@ public final class RewardService implements AutoCloseable {
                     from = Math.max(begin.get(tp), from - 256);
                     consumer.assign(List.of(tp));
                     consumer.seek(tp, from);
-                    while (consumer.position(tp) < to) {
+                    while (consumer.position(tp) < to && System.nanoTime() < deadline) {
                         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                             if (r.offset() < to) next.merge(tp, r.offset() + 1, Math::max);
                         }
