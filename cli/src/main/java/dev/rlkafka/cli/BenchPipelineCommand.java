@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 + "median of --seeds pairs of runs; "
                 + "(c) median weight publish->swapped latency (WeightChunk createdAtMs to the generator sampling with "
                 + "that version) vs a raw produce->consume of the same record bytes on the same broker. "
-                + "Prints a table, writes JSON. About 6-9 min with the defaults on 2 cores; --steps, --seeds and "
+                + "Prints a table, writes JSON. About 3-4 min with the defaults on 2 cores; --steps, --seeds and "
                 + "--skip-time-to-target make it shorter. (a) also shows the cores each part of the JVM used.", ""})
 final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker.")
