@@ -165,9 +165,10 @@ public final class Policy implements AutoCloseable {
      * on a busy machine 2 threads were ~40× slower than 1 (OpenMP threads spin-wait for a core), so
      * services should default to 1 and let the operator raise it.
      *
-     * <p>The count is kept per OS thread, but a thread's first parallel op initialises it from the value any
-     * thread set last: in one JVM the generator's 1 silently became the trainer's too. So a service sets it on
-     * its own thread before each unit of work (a batch, a step), not once at start.
+     * <p>The count belongs to the calling OS thread, and a thread that never set one takes whatever any thread
+     * set last ({@code IntraOpThreadsTest}). In the one-JVM bench a trainer that set 2 once at start was seen
+     * running without its second OpenMP thread (jstack against /proc) until it set the count before each step,
+     * so a service sets it on its own thread before each unit of work (a batch, a step).
      */
     public static void setIntraOpThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
