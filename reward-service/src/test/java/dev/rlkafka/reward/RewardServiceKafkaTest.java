@@ -16,7 +16,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,7 +25,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -173,28 +171,10 @@ class RewardServiceKafkaTest {
         }
     }
 
-    /** Reads {@code topic} from the start (committed records only) until {@code done} holds or the deadline passes. */
+    /** Reads {@code topic} until {@code done} holds, then half a second more, so a duplicate would be seen. */
     private static List<ConsumerRecord<String, byte[]>> consume(TestKafka kafka, String topic,
                                                                Predicate<List<ConsumerRecord<String, byte[]>>> done) {
-        List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<String, byte[]>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + DEADLINE.toNanos();
-            while (!done.test(got)) {
-                if (System.nanoTime() > deadline) {
-                    fail("after " + DEADLINE + " on " + topic + " saw " + got.size() + " records with keys "
-                            + got.stream().map(ConsumerRecord::key).toList());
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-            }
-            // a little longer, so a duplicate would be seen
-            consumer.poll(Duration.ofMillis(500)).forEach(got::add);
-        }
-        return got;
+        return TopicReads.readUntil(kafka.bootstrapServers(), topic, done, DEADLINE, Duration.ofMillis(500));
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

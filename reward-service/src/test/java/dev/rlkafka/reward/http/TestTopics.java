@@ -7,22 +7,18 @@ import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.serde.RlSerdes;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import dev.rlkafka.reward.TopicReads;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,25 +76,7 @@ final class TestTopics {
 
     /** Reads {@code topic} from the start (committed records only) until {@code done} holds, then half a second more. */
     List<ConsumerRecord<String, byte[]>> read(String topic, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
-        List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<String, byte[]>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + DEADLINE.toNanos();
-            while (!done.test(got)) {
-                if (System.nanoTime() > deadline) {
-                    fail("after " + DEADLINE + " on " + topic + " saw " + got.size() + " records with keys "
-                            + got.stream().map(ConsumerRecord::key).toList());
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-            }
-            // a little longer, so that a record too many would be seen
-            consumer.poll(Duration.ofMillis(500)).forEach(got::add);
-        }
-        return got;
+        return TopicReads.readUntil(bootstrap(), topic, done, DEADLINE, Duration.ofMillis(500));
     }
 
     /** The offsets consumer group {@code groupId} has committed on the rollouts topic. */

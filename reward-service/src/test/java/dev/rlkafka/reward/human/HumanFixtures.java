@@ -7,20 +7,16 @@ import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.avro.SamplingParams;
 import dev.rlkafka.schemas.serde.RlSerdes;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import dev.rlkafka.reward.TopicReads;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -76,23 +72,7 @@ final class HumanFixtures {
     /** Reads {@code topic} from the start until {@code done} holds; fails at the deadline naming what it saw. */
     static List<ConsumerRecord<String, byte[]>> consume(TestKafka kafka, String topic,
                                                         Predicate<List<ConsumerRecord<String, byte[]>>> done) {
-        List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<String, byte[]>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + DEADLINE.toNanos();
-            while (!done.test(got)) {
-                if (System.nanoTime() > deadline) {
-                    fail("after " + DEADLINE + " on " + topic + " saw " + got.size() + " records with keys "
-                            + got.stream().map(ConsumerRecord::key).toList());
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-            }
-        }
-        return got;
+        return TopicReads.readUntil(kafka.bootstrapServers(), topic, done, DEADLINE, Duration.ZERO);
     }
 
     /** The rewards on {@code topics.rewards()} from {@code scorerId}, once there are at least {@code count}. */
