@@ -15,6 +15,7 @@ import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.reward.RewardConfig;
 import dev.rlkafka.reward.RewardService;
 import dev.rlkafka.schemas.serde.RlSerdes;
+import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.WeightChunk;
@@ -511,7 +512,8 @@ final class BenchPipeline {
         Throughput services = r.throughputRun().throughput(), inProcess = r.inProcess();
         t.append(String.format(Locale.ROOT, "%nrlkafka bench pipeline  (task %s, %d groups x %d per step, SFT %d steps -> held-out sampled accuracy %.1f %%)%n",
                 r.settings().task().name(), r.settings().batchGroups(), r.settings().groupSize(), r.settings().sftSteps(), 100 * r.sftAccuracy()));
-        t.append(String.format(Locale.ROOT, "%d cores, JIT %s%n", Runtime.getRuntime().availableProcessors(), jit()));
+        t.append(String.format(Locale.ROOT, "%d cores, JIT %s, weights sha256 %s%n", Runtime.getRuntime().availableProcessors(), jit(),
+                Sha256.implementation()));
         t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "measure", "pipeline", "baseline", "ratio"));
         t.append("-".repeat(102)).append('\n');
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n",
@@ -572,11 +574,11 @@ final class BenchPipeline {
         j.append(String.format(Locale.ROOT, "  \"settings\": {\"task\": \"%s\", \"model\": {\"width\": %d, \"layers\": %d, \"heads\": %d, \"context\": %d}, "
                         + "\"sftSteps\": %d, \"lr\": %s, \"batchGroups\": %d, \"groupSize\": %d, \"steps\": %d, \"warmupSteps\": %d, "
                         + "\"maxStaleness\": %d, \"inProcessThreads\": %d, \"targetPoints\": %s, \"evalEvery\": %d, \"evalPrompts\": %d, "
-                        + "\"maxSteps\": %d, \"rawRepeats\": %d, \"cores\": %d, \"jit\": \"%s\"},%n",
+                        + "\"maxSteps\": %d, \"rawRepeats\": %d, \"cores\": %d, \"jit\": \"%s\", \"sha256\": \"%s\"},%n",
                 s.task().name(), s.modelConfig().width(), s.modelConfig().layers(), s.modelConfig().heads(), s.modelConfig().contextLength(),
                 s.sftSteps(), s.lr(), s.batchGroups(), s.groupSize(), s.throughputSteps(), s.warmupSteps(), s.asyncStaleness(),
                 s.inProcessThreads(), s.targetPoints(), s.evalEvery(), s.evalPrompts(), s.maxSteps(), s.rawRepeats(),
-                Runtime.getRuntime().availableProcessors(), jit()));
+                Runtime.getRuntime().availableProcessors(), jit(), Sha256.implementation()));
         j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
         j.append(String.format(Locale.ROOT, "  \"throughput\": {\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
                         + "\"versionsPublished\": %d, \"droppedStale\": %d},%n",

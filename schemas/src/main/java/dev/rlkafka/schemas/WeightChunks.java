@@ -3,11 +3,8 @@ package dev.rlkafka.schemas;
 import dev.rlkafka.schemas.avro.WeightChunk;
 
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -26,7 +23,7 @@ public final class WeightChunks {
         if (version < 0) throw new IllegalArgumentException("version must be >= 0, got " + version);
         if (chunkBytes < 1) throw new IllegalArgumentException("chunkBytes must be >= 1, got " + chunkBytes);
         if (weights.length == 0) throw new IllegalArgumentException("weights of version " + version + " are empty");
-        String sha256 = sha256Hex(weights);
+        String sha256 = Sha256.hex(weights);
         int count = (weights.length + chunkBytes - 1) / chunkBytes;
         List<WeightChunk> chunks = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -45,14 +42,6 @@ public final class WeightChunks {
                     .build());
         }
         return chunks;
-    }
-
-    public static String sha256Hex(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JVM has no SHA-256", e);
-        }
     }
 
     /** A version whose chunks cannot make valid weights: wrong checksum, size, or inconsistent chunks. */
@@ -117,7 +106,7 @@ public final class WeightChunks {
                 throw new InvalidWeightsException(version, "version " + version + " reassembled to "
                         + whole.length + " bytes, its chunks announce " + partial.totalBytes);
             }
-            String actual = sha256Hex(whole);
+            String actual = Sha256.hex(whole);
             if (!actual.equals(partial.sha256)) {
                 throw new InvalidWeightsException(version, "version " + version + " has sha256 " + actual
                         + " but its chunks announce " + partial.sha256);

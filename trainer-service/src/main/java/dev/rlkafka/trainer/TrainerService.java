@@ -6,6 +6,7 @@ import dev.rlkafka.policy.weights.Checkpoint;
 import dev.rlkafka.policy.weights.Tensor;
 import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
@@ -245,7 +246,7 @@ public final class TrainerService implements AutoCloseable {
      */
     private void publishIfMissing(TrainerState state, byte[] weights) {
         Map<Long, String> published = completeVersions();
-        String sha256 = WeightChunks.sha256Hex(weights);
+        String sha256 = Sha256.hex(weights);
         long latest = published.keySet().stream().mapToLong(Long::longValue).max().orElse(-1);
         // a checkpoint is written before its version is published, so the topic can never be ahead of it
         if (latest > state.policyVersion()) {

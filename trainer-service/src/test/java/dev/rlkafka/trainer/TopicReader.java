@@ -1,5 +1,6 @@
 package dev.rlkafka.trainer;
 
+import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 import dev.rlkafka.schemas.avro.WeightChunk;
@@ -86,7 +87,7 @@ final class TopicReader {
                 assertTrue(!versions.containsKey(v), "version " + v + " was published twice (first sha256 " + versions.get(v)
                         + ", again " + chunk.getSha256() + ")");
                 assertTrue(v > last, "version " + v + " published after version " + last);
-                versions.put(v, WeightChunks.sha256Hex(whole.get()));
+                versions.put(v, Sha256.hex(whole.get()));
                 last = v;
             }
         }

@@ -4,6 +4,7 @@ import dev.rlkafka.kafka.KafkaExtension;
 import dev.rlkafka.kafka.TestKafka;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.WeightChunks;
@@ -94,7 +95,7 @@ class TrainerCrashRecoveryTest {
         // each version once (the helper fails on a repeat or a second sha256), complete, increasing, none missing
         Map<Long, String> versions = TopicReader.publishedVersions(bootstrap, topics.policyWeights());
         assertEquals(LongStream.rangeClosed(0, state.policyVersion()).boxed().toList(), List.copyOf(versions.keySet()));
-        assertEquals(WeightChunks.sha256Hex(checkpoint.weights()), versions.get(state.policyVersion()));
+        assertEquals(Sha256.hex(checkpoint.weights()), versions.get(state.policyVersion()));
         assertTrue(Files.readString(secondLog).contains("resuming from"), () -> "the restart resumed\n" + tail(secondLog));
     }
 

@@ -5,9 +5,9 @@ import dev.rlkafka.kafka.TestKafka;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
-import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +58,7 @@ class TrainerResumeKafkaTest {
         TopicReader.produce(bootstrap, restarted.scoredGroups(), groups.subList(4, GROUPS), List.of());
         Checkpoint resumed = runToEnd(config, 3);
 
-        assertEquals(WeightChunks.sha256Hex(ranThrough.weights()), WeightChunks.sha256Hex(resumed.weights()), algorithm + " weights");
+        assertEquals(Sha256.hex(ranThrough.weights()), Sha256.hex(resumed.weights()), algorithm + " weights");
         assertEquals(ranThrough.optimizerState(), resumed.optimizerState(), algorithm + " optimiser state");
         assertEquals(algorithm == Algorithm.PPO, resumed.optimizerState().keySet().stream().anyMatch(k -> k.startsWith("critic.weights.")),
                 "the critic is in the checkpoint exactly when the algorithm is PPO");

@@ -5,9 +5,9 @@ import dev.rlkafka.kafka.TestKafka;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.weights.Checkpoint;
 import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
-import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
 import dev.rlkafka.schemas.avro.ScoredGroup;
@@ -76,9 +76,9 @@ class TrainerServiceKafkaTest {
 
         Map<Long, String> versions = TopicReader.publishedVersions(bootstrap, topics.policyWeights());
         assertEquals(List.of(0L, 1L, 2L, 3L), List.copyOf(versions.keySet()));
-        assertEquals(WeightChunks.sha256Hex(Checkpoint.read(reference).weights()), versions.get(0L), "version 0 is the reference");
+        assertEquals(Sha256.hex(Checkpoint.read(reference).weights()), versions.get(0L), "version 0 is the reference");
         Checkpoint checkpoint = Checkpoint.read(config.checkpointPath());
-        assertEquals(WeightChunks.sha256Hex(checkpoint.weights()), versions.get(3L), "the checkpoint holds the last version's weights");
+        assertEquals(Sha256.hex(checkpoint.weights()), versions.get(3L), "the checkpoint holds the last version's weights");
 
         TrainerState state = TrainerState.fromMetadata(checkpoint.metadata(), "checkpoint");
         assertEquals(6, state.trained().count());

@@ -8,9 +8,6 @@ import dev.rlkafka.policy.model.Policy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -36,15 +33,6 @@ public final class WeightCodec {
         out.putInt(c.vocabSize()).putInt(c.contextLength()).putInt(c.width()).putInt(c.layers()).putInt(c.heads());
         TensorCodec.writeBody(out, tensors);
         return out.array();
-    }
-
-    /** Lower-case hex SHA-256 of {@code bytes}: the checksum a weight version is published with. */
-    public static String sha256Hex(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
     }
 
     /** The ModelConfig the bytes were written for. */

@@ -13,6 +13,7 @@ import dev.rlkafka.policy.sampling.Sampler;
 import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import dev.rlkafka.policy.weights.WeightCodec;
+import dev.rlkafka.schemas.Sha256;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -71,13 +72,13 @@ class DpoUpdaterTest {
         try (Policy policy = Policy.create(TINY, Device.cpu(), 1);
              Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
              DpoUpdater updater = new DpoUpdater(policy, reference, CONFIG)) {
-            String before = WeightCodec.sha256Hex(WeightCodec.encode(policy));
+            String before = Sha256.hex(WeightCodec.encode(policy));
             UpdateStats stats = updater.update(List.of(group(policy, "1+1=", new double[] {0, 0, 0}, 1),
                     group(policy, "2+2=", new double[] {1.1, 1.1}, 2)));
             assertEquals(0.0, stats.diagnostics().get("pairs"));
             assertEquals(0, stats.rollouts());
             assertEquals(0, updater.stepCount());
-            assertEquals(before, WeightCodec.sha256Hex(WeightCodec.encode(policy)), "weights unchanged");
+            assertEquals(before, Sha256.hex(WeightCodec.encode(policy)), "weights unchanged");
         }
     }
 }

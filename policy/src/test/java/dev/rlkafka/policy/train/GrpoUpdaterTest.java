@@ -13,6 +13,7 @@ import dev.rlkafka.policy.sampling.Sampler;
 import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import dev.rlkafka.policy.weights.WeightCodec;
+import dev.rlkafka.schemas.Sha256;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -71,9 +72,9 @@ class GrpoUpdaterTest {
             try (Policy policy = Policy.create(TINY, Device.cpu(), 2);
                  Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
                  GrpoUpdater updater = new GrpoUpdater(policy, reference, GrpoUpdater.Config.DEFAULT)) {
-                String before = WeightCodec.sha256Hex(WeightCodec.encode(policy));
+                String before = Sha256.hex(WeightCodec.encode(policy));
                 updater.update(batch(policy, new double[]{0.5, -0.5}));
-                assertNotEquals(before, WeightCodec.sha256Hex(WeightCodec.encode(policy)));
+                assertNotEquals(before, Sha256.hex(WeightCodec.encode(policy)));
             } catch (Throwable t) {
                 failure.set(t);
             }
@@ -109,8 +110,8 @@ class GrpoUpdaterTest {
                 List<RlGroup> next = batch(policy, new double[]{1.0, -1.0});
                 first.update(next);
                 second.update(next);
-                assertEquals(WeightCodec.sha256Hex(WeightCodec.encode(policy)),
-                        WeightCodec.sha256Hex(WeightCodec.encode(copy)), "a restored optimiser takes the identical next step");
+                assertEquals(Sha256.hex(WeightCodec.encode(policy)),
+                        Sha256.hex(WeightCodec.encode(copy)), "a restored optimiser takes the identical next step");
             }
         }
     }

@@ -14,6 +14,7 @@ import dev.rlkafka.policy.sampling.SamplingParams;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import dev.rlkafka.policy.weights.Tensor;
 import dev.rlkafka.policy.weights.WeightCodec;
+import dev.rlkafka.schemas.Sha256;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -99,7 +100,7 @@ class PpoUpdaterTest {
                 UpdateStats a = first.update(next);
                 UpdateStats b = second.update(next);
                 assertEquals(a.diagnostics().get("value_loss"), b.diagnostics().get("value_loss"), "the restored critic gives the same values");
-                assertEquals(WeightCodec.sha256Hex(WeightCodec.encode(policy)), WeightCodec.sha256Hex(WeightCodec.encode(copy)));
+                assertEquals(Sha256.hex(WeightCodec.encode(policy)), Sha256.hex(WeightCodec.encode(copy)));
                 assertEquals(first.optimizerState(), second.optimizerState(), "critic weights and both optimisers match after the step");
             }
         }

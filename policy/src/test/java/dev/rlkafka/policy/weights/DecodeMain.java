@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.schemas.Sha256;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -13,7 +15,7 @@ public final class DecodeMain {
     public static void main(String[] args) throws Exception {
         byte[] bytes = Files.readAllBytes(Path.of(args[0]));
         try (Policy policy = WeightCodec.decode(bytes, Device.cpu())) {
-            System.out.println("sha256=" + WeightCodec.sha256Hex(WeightCodec.encode(policy)));
+            System.out.println("sha256=" + Sha256.hex(WeightCodec.encode(policy)));
             System.out.println("logitsSum=" + logitsSum(policy));
         }
     }
