@@ -4,11 +4,13 @@ import dev.rlkafka.schemas.avro.Rollout;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * One group being assembled: the rollouts and scores that arrived so far. Mutable and not thread-safe;
@@ -25,6 +27,11 @@ final class GroupState {
     private long requiredCompleteMs;
     private final NavigableMap<Integer, Rollout> rolloutsByIndex = new TreeMap<>();
     private final Map<String, Integer> indexByRolloutId = new LinkedHashMap<>();
+    /**
+     * Rollouts in the store's encoding, by index, made once each: the group is written to its store after
+     * every record, and encoding all its rollouts each time made assembly quadratic in G.
+     */
+    private final Map<Integer, byte[]> encodedByIndex = new HashMap<>();
     /** rolloutId → scorerId → first score, in arrival order. */
     private final Map<String, Map<String, Double>> scores = new LinkedHashMap<>();
     private final List<HeldReward> held = new ArrayList<>();
@@ -69,6 +76,13 @@ final class GroupState {
     /** Rollouts by index, ascending. */
     NavigableMap<Integer, Rollout> rollouts() {
         return Collections.unmodifiableNavigableMap(rolloutsByIndex);
+    }
+
+    /** The rollout at {@code index} as {@code encoder} encodes it, encoded on the first call only. */
+    byte[] encodedRollout(int index, Function<Rollout, byte[]> encoder) {
+        Rollout rollout = rolloutsByIndex.get(index);
+        if (rollout == null) throw new IllegalArgumentException("group " + groupId + " has no rollout at index " + index);
+        return encodedByIndex.computeIfAbsent(index, i -> encoder.apply(rollout));
     }
 
     boolean hasRollout(String rolloutId) {

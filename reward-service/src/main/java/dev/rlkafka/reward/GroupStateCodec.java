@@ -33,7 +33,9 @@ final class GroupStateCodec {
 
     static byte[] encode(GroupState group) {
         List<ByteBuffer> rollouts = new ArrayList<>();
-        for (Rollout r : group.rollouts().values()) rollouts.add(ByteBuffer.wrap(ROLLOUTS.encode(STATE_TOPIC, r)));
+        for (int index : group.rollouts().keySet()) {
+            rollouts.add(ByteBuffer.wrap(group.encodedRollout(index, r -> ROLLOUTS.encode(STATE_TOPIC, r))));
+        }
         List<PendingScore> scores = new ArrayList<>();
         group.scores().forEach((rolloutId, byScorer) -> byScorer.forEach(
                 (scorerId, score) -> scores.add(new PendingScore(rolloutId, scorerId, score))));

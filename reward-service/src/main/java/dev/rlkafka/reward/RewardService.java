@@ -9,6 +9,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -179,10 +180,15 @@ public final class RewardService implements AutoCloseable {
         return next;
     }
 
-    /** Stops the stream threads, committing what they finished; waits at most {@link #CLOSE_TIMEOUT}. */
+    /**
+     * Stops the stream threads, committing what they finished, and leaves the consumer group, so the
+     * partitions move at once instead of after the session timeout (45 s): a restarted service picks up where
+     * this one stopped without that wait. Waits at most {@link #CLOSE_TIMEOUT}.
+     */
     @Override
     public void close() {
-        if (!streams.close(CLOSE_TIMEOUT)) {
+        if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT))) {
             log.warn("reward-service did not stop within {}", CLOSE_TIMEOUT);
         } else {
             log.info("reward-service stopped");

@@ -8,12 +8,15 @@ import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -25,6 +28,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -151,13 +155,85 @@ class RewardServiceKafkaTest {
         }
     }
 
+    @Test
+    void pendingGroupsSurviveARestartFromTheChangelog(TestKafka kafka, @TempDir Path secondStateDir) throws Exception {
+        Topics topics = Topics.withPrefix("restart-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(kafka.bootstrapServers(), topics, 2, (short) 1);
+        Map<String, Double> required = new TreeMap<>(RewardConfig.builtInWeights("arithmetic"));
+        required.put("judge", 1.0);   // an external scorer that answers partly before and partly after the restart
+        RewardConfig config = RewardConfig.defaults(kafka.bootstrapServers()).withTopics(topics).withStateDir(stateDir)
+                .withReplicationFactor(1).withScorers(required, Map.of());
+        Map<String, List<String>> completions = Map.of("g0", List.of("42", "x", "42", "41"), "g1", List.of("x", "42", "x", "42"));
+
+        try (var producer = new KafkaProducer<String, byte[]>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer())) {
+            Map<TopicPartition, Long> sent = new HashMap<>();
+            try (RewardService first = new RewardService(config).start()) {
+                for (var group : completions.entrySet()) {
+                    List<String> texts = group.getValue();
+                    for (int i = 0; i < texts.size(); i++) {
+                        send(producer, topics.rollouts(), group.getKey(), RlSerdes.rollout().serializer().serialize(topics.rollouts(),
+                                rollout(group.getKey(), i, texts.size(), texts.get(i))), sent);
+                    }
+                }
+                // the judge scores two of g0's rollouts before the restart: scores are state too
+                for (int i = 0; i < 2; i++) sendJudge(producer, topics, "g0", i, sent);
+                awaitCommitted(kafka, config.applicationId(), sent);
+            }
+
+            // a fresh state directory: the second instance can only have the groups from the changelog
+            try (RewardService second = new RewardService(config.withStateDir(secondStateDir)).start()) {
+                for (int i = 2; i < 4; i++) sendJudge(producer, topics, "g0", i, sent);
+                for (int i = 0; i < 4; i++) sendJudge(producer, topics, "g1", i, sent);
+
+                Map<String, List<Double>> rewards = new TreeMap<>();
+                for (var rec : consume(kafka, topics.scoredGroups(), got -> got.size() >= 2)) {
+                    ScoredGroup group = RlSerdes.scoredGroup().codec().decode(rec);
+                    List<Double> rounded = group.getRewards().stream().map(r -> Math.round(r * 1e9) / 1e9).toList();
+                    if (rewards.put(group.getGroupId(), rounded) != null) fail("group " + rec.key() + " emitted twice");
+                }
+                // exact-answer·1.0 + format·0.1 + judge·0.5: "42" 1.6, "41" 0.6, "x" 0.5
+                assertEquals(Map.of("g0", List.of(1.6, 0.5, 1.6, 0.6), "g1", List.of(0.5, 1.6, 0.5, 1.6)), rewards);
+                assertEquals(0, readToEnd(kafka, topics.deadLetters()), "nothing unknown, late or timed out");
+            }
+        }
+    }
+
+    private static void sendJudge(KafkaProducer<String, byte[]> producer, Topics topics, String groupId, int index,
+                                  Map<TopicPartition, Long> sent) throws Exception {
+        var reward = Fixtures.reward(groupId, Fixtures.rolloutId(groupId, index), "judge", 0.5);
+        send(producer, topics.rewards(), groupId, RlSerdes.reward().serializer().serialize(topics.rewards(), reward), sent);
+    }
+
+    /** Sends and remembers, per partition, the offset after the record. */
+    private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value,
+                             Map<TopicPartition, Long> sent) throws Exception {
+        var meta = producer.send(new ProducerRecord<>(topic, key, value)).get();
+        sent.merge(new TopicPartition(topic, meta.partition()), meta.offset() + 1, Math::max);
+    }
+
+    /** Waits until {@code applicationId} has committed (processed, and its state changelogged) up to {@code offsets}. */
+    private static void awaitCommitted(TestKafka kafka, String applicationId, Map<TopicPartition, Long> offsets) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            while (true) {
+                var committed = admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
+                if (offsets.entrySet().stream().allMatch(e -> committed.get(e.getKey()) != null
+                        && committed.get(e.getKey()).offset() >= e.getValue())) return;
+                if (System.nanoTime() > deadline) fail(applicationId + " committed " + committed + ", not yet " + offsets);
+                Thread.sleep(50);
+            }
+        }
+    }
+
     /** Committed records on {@code topic} now: reads once up to the end offsets taken at the start. */
     private static int readToEnd(TestKafka kafka, String topic) {
         try (var consumer = new KafkaConsumer<byte[], byte[]>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             var partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             var end = consumer.endOffsets(partitions);
