@@ -57,11 +57,14 @@ import java.util.stream.Collectors;
 final class BenchPipeline {
     private static final Logger log = LoggerFactory.getLogger(BenchPipeline.class);
     static final int SERVICE_SEED = 99;
+    /** Trainer steps of the (c) run, one version each. */
+    static final int LATENCY_STEPS = 60;
 
     /**
      * @param sftSteps            SFT optimiser steps of the one shared starting checkpoint
      * @param throughputSteps     trainer steps of the throughput runs, warm-up included
      * @param warmupSteps         first steps left out of tokens/s
+     * @param pairs               (a) pairs of runs, services then in-process, back to back; the median ratio is reported
      * @param asyncStaleness      max-staleness of the asynchronous runs ((a) and (b)); (b) compares it with 0
      * @param inProcessThreads    libtorch threads of the in-process loop (the services use one each for generator and trainer)
      * @param targetPoints        (b) target: held-out sampled accuracy of the SFT checkpoint plus this many points
@@ -70,7 +73,7 @@ final class BenchPipeline {
      * @param rawRepeats          (c) raw produce→consume measurements
      */
     record Settings(Task task, ModelConfig modelConfig, Device device, int sftSteps, double lr, int batchGroups,
-                    int groupSize, int throughputSteps, int warmupSteps, int asyncStaleness, int inProcessThreads,
+                    int groupSize, int throughputSteps, int warmupSteps, int pairs, int asyncStaleness, int inProcessThreads,
                     double targetPoints, int evalEvery, int evalPrompts, int maxSteps, int seeds, int rawRepeats,
                     boolean skipTimeToTarget, Path workDir) {
         Settings {
@@ -79,6 +82,7 @@ final class BenchPipeline {
             if (throughputSteps < warmupSteps + 2) {
                 throw new IllegalArgumentException("--steps must be >= --warmup-steps + 2 = " + (warmupSteps + 2) + ", got " + throughputSteps);
             }
+            if (pairs < 1) throw new IllegalArgumentException("--pairs must be >= 1, got " + pairs);
             if (asyncStaleness < 1) throw new IllegalArgumentException("--max-staleness must be >= 1 (0 is the baseline), got " + asyncStaleness);
             if (inProcessThreads < 1) throw new IllegalArgumentException("--in-process-threads must be >= 1, got " + inProcessThreads);
             if (evalEvery < 1) throw new IllegalArgumentException("--eval-every must be >= 1, got " + evalEvery);
@@ -123,27 +127,45 @@ final class BenchPipeline {
                       long droppedStale, List<byte[]> lastWeightRecords) {
     }
 
-    /** Everything measured; ratios are methods. */
-    record Result(Settings settings, double sftSeconds, double sftAccuracy, double target, ServiceRun throughputRun,
-                  Throughput inProcess, List<ServiceRun> async, List<ServiceRun> sync, long weightBytes, int weightRecords,
+    /** (a) one pair of runs of the same steps, back to back: the services over Kafka, then the loop in-process. */
+    record Pair(ServiceRun services, Throughput inProcess) {
+        double ratio() {
+            return services.throughput().tokensPerSecond() / inProcess.tokensPerSecond();
+        }
+    }
+
+    /**
+     * Everything measured; ratios are methods. {@code latencyRun}: the services with the weight watchers on, for (c);
+     * (a)'s runs go without them, so that their reading of every version is not counted against the services.
+     */
+    record Result(Settings settings, double sftSeconds, double sftAccuracy, double target, List<Pair> pairs,
+                  ServiceRun latencyRun, List<ServiceRun> async, List<ServiceRun> sync, long weightBytes, int weightRecords,
                   List<Double> rawMs) {
+        /** (a): the median over the pairs of services / in-process tokens/s. */
         double throughputRatio() {
-            return throughputRun.throughput().tokensPerSecond() / inProcess.tokensPerSecond();
+            return median(pairs.stream().map(Pair::ratio).toList());
+        }
+
+        /** The pair with the median ratio (the lower middle one of an even count): its cores are shown. */
+        int medianPair() {
+            List<Integer> byRatio = java.util.stream.IntStream.range(0, pairs.size()).boxed()
+                    .sorted(java.util.Comparator.comparingDouble(i -> pairs.get(i).ratio())).toList();
+            return byRatio.get((pairs.size() - 1) / 2);
         }
 
         double swapMedianMs() {
-            return median(throughputRun.swapMs().values().stream().map(Long::doubleValue).toList());
+            return median(latencyRun.swapMs().values().stream().map(Long::doubleValue).toList());
         }
 
         /** Of publish→swapped, the part until a read_committed consumer has the whole version. */
         double visibleMedianMs() {
-            return median(throughputRun.visibleMs().values().stream().map(Long::doubleValue).toList());
+            return median(latencyRun.visibleMs().values().stream().map(Long::doubleValue).toList());
         }
 
         /** The rest: from every chunk being readable to the generator sampling with the version. */
         double visibleToSwappedMedianMs() {
-            return median(throughputRun.swapMs().entrySet().stream()
-                    .map(e -> (double) (e.getValue() - throughputRun.visibleMs().get(e.getKey()))).toList());
+            return median(latencyRun.swapMs().entrySet().stream()
+                    .map(e -> (double) (e.getValue() - latencyRun.visibleMs().get(e.getKey()))).toList());
         }
 
         double rawMedianMs() {
@@ -192,17 +214,27 @@ final class BenchPipeline {
         phase("SFT done in %.1f s: held-out sampled accuracy %.1f %% (%d prompts); target for (b) %.1f %%",
                 sftSeconds, 100 * sftAccuracy, settings.evalPrompts(), 100 * target);
 
-        phase("(a) services over Kafka: %d steps, %d groups of %d, max-staleness %d", settings.throughputSteps(),
-                settings.batchGroups(), settings.groupSize(), settings.asyncStaleness());
-        ServiceRun throughputRun = runServices("throughput", sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN, 0);
-        phase("(a) services: %.0f tokens/s (%.0f ms/step), %d versions swapped",
-                throughputRun.throughput().tokensPerSecond(), throughputRun.throughput().msPerStep(), throughputRun.swapMs().size());
+        // first, so that (a) does not measure the JVM's warm-up: in a fresh JVM the first services run was 0.77-0.84 of
+        // the in-process loop in four benches out of four, the later ones 0.81-1.06
+        phase("(c) services with weight watchers: %d steps", LATENCY_STEPS);
+        ServiceRun latencyRun = runServices("latency", sft, settings.asyncStaleness(), LATENCY_STEPS, Double.NaN, 0, true);
 
-        phase("(a) in-process RlLoop (GRPO): %d steps, same batch shape, %d libtorch thread(s)", settings.throughputSteps(), settings.inProcessThreads());
-        Throughput inProcess = runInProcess(sftWeights);
-        phase("(a) in-process: %.0f tokens/s (%.0f ms/step)", inProcess.tokensPerSecond(), inProcess.msPerStep());
+        // back-to-back pairs: this machine's speed drifts by more than the difference being measured
+        List<Pair> pairs = new ArrayList<>();
+        for (int p = 1; p <= settings.pairs(); p++) {
+            phase("(a) pair %d of %d: services over Kafka, %d steps, %d groups of %d, max-staleness %d", p, settings.pairs(),
+                    settings.throughputSteps(), settings.batchGroups(), settings.groupSize(), settings.asyncStaleness());
+            ServiceRun services = runServices("throughput-" + p, sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN, 0, false);
+            phase("(a) pair %d of %d: in-process RlLoop (GRPO), same steps and batch shape, %d libtorch thread(s)", p, settings.pairs(),
+                    settings.inProcessThreads());
+            Pair pair = new Pair(services, runInProcess(sftWeights));
+            pairs.add(pair);
+            phase("(a) pair %d of %d: %.0f / %.0f tokens/s (%.0f / %.0f ms/step), ratio %.3f", p, settings.pairs(),
+                    services.throughput().tokensPerSecond(), pair.inProcess().tokensPerSecond(), services.throughput().msPerStep(),
+                    pair.inProcess().msPerStep(), pair.ratio());
+        }
 
-        List<byte[]> weightRecords = throughputRun.lastWeightRecords();
+        List<byte[]> weightRecords = latencyRun.lastWeightRecords();
         long weightBytes = weightRecords.stream().mapToLong(b -> b.length).sum();
         phase("(c) raw produce→consume of the last version's %d record(s), %d bytes, %d times", weightRecords.size(), weightBytes, settings.rawRepeats());
         List<Double> rawMs = rawProduceConsume(weightRecords);
@@ -213,13 +245,13 @@ final class BenchPipeline {
             for (int seed = 1; seed <= settings.seeds(); seed++) {
                 phase("(b) seed %d of %d: max-staleness %d until held-out sampled accuracy >= %.1f %% (cap %d steps)", seed, settings.seeds(),
                         settings.asyncStaleness(), 100 * target, settings.maxSteps());
-                async.add(reportReached(runServices("async-s" + seed, sft, settings.asyncStaleness(), settings.maxSteps(), target, seed)));
+                async.add(reportReached(runServices("async-s" + seed, sft, settings.asyncStaleness(), settings.maxSteps(), target, seed, false)));
                 phase("(b) seed %d of %d: max-staleness 0 until held-out sampled accuracy >= %.1f %% (cap %d steps)", seed, settings.seeds(),
                         100 * target, settings.maxSteps());
-                sync.add(reportReached(runServices("sync-s" + seed, sft, 0, settings.maxSteps(), target, seed)));
+                sync.add(reportReached(runServices("sync-s" + seed, sft, 0, settings.maxSteps(), target, seed, false)));
             }
         }
-        return new Result(settings, sftSeconds, sftAccuracy, target, throughputRun, inProcess, async, sync,
+        return new Result(settings, sftSeconds, sftAccuracy, target, pairs, latencyRun, async, sync,
                 weightBytes, weightRecords.size(), rawMs);
     }
 
@@ -234,9 +266,11 @@ final class BenchPipeline {
 
     /**
      * The three services from the SFT checkpoint on fresh topics, until {@code maxSteps} or held-out accuracy >= target.
-     * {@code seed} shifts the prompt order and the generator's sampling.
+     * {@code seed} shifts the prompt order and the generator's sampling; {@code watch} follows the weights topic and the
+     * generator's swaps for (c), which costs CPU of its own.
      */
-    private ServiceRun runServices(String name, Path sft, int maxStaleness, int maxSteps, double target, long seed) throws Exception {
+    private ServiceRun runServices(String name, Path sft, int maxStaleness, int maxSteps, double target, long seed,
+                                   boolean watch) throws Exception {
         Topics topics = Topics.withPrefix("bench-" + runId + "-" + name + ".");
         TopicAdmin.ensureTopics(bootstrap, topics, DemoRun.PARTITIONS, (short) 1);
         Path dir = Files.createDirectories(settings.workDir().resolve(name));
@@ -254,9 +288,9 @@ final class BenchPipeline {
 
         GeneratorConfig generatorConfig = DemoRun.generatorConfig(bootstrap, topics, "bench-generator-" + name,
                 settings.groupSize(), settings.batchGroups(), maxStaleness, SERVICE_SEED + seed);
-        WeightsWatcher weights = new WeightsWatcher(generatorConfig);
-        Thread weightsThread = new Thread(weights, "bench-weights-watcher");
-        weightsThread.start();
+        WeightsWatcher weights = watch ? new WeightsWatcher(generatorConfig) : null;
+        Thread weightsThread = watch ? new Thread(weights, "bench-weights-watcher") : null;
+        if (watch) weightsThread.start();
 
         RewardService reward = null;
         TrainerService trainer = null;
@@ -299,9 +333,11 @@ final class BenchPipeline {
                     })
                     .start();
             generator = new GeneratorService(generatorConfig).start();
-            swaps = new SwapWatcher(generator);
-            swapThread = new Thread(swaps, "bench-swap-watcher");
-            swapThread.start();
+            if (watch) {
+                swaps = new SwapWatcher(generator);
+                swapThread = new Thread(swaps, "bench-swap-watcher");
+                swapThread.start();
+            }
             int prompts = (int) Math.ceil(maxSteps * settings.batchGroups() * 1.25) + 4 * settings.batchGroups();
             PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42 + seed, "");
             while (!trainer.awaitStop(Duration.ofMillis(200)) && reached.get() == null) {
@@ -313,20 +349,22 @@ final class BenchPipeline {
             evaluator.shutdown();
             evaluator.awaitTermination(5, TimeUnit.MINUTES);   // evaluations of steps already taken still count
             long versions = trainer.policyVersion();
-            swaps.stop();
-            swapThread.join();
-            weights.stop();
-            weightsThread.join();
             Map<Long, Long> swapMs = new java.util.TreeMap<>();
             Map<Long, Long> visibleMs = new java.util.TreeMap<>();
-            swaps.swappedAtMs.forEach((version, at) -> {
-                Long publishedAt = weights.createdAtMs.get(version);
-                Long visibleAt = weights.visibleAtMs.get(version);
-                if (version > 0 && publishedAt != null && visibleAt != null) {
-                    swapMs.put(version, at - publishedAt);
-                    visibleMs.put(version, visibleAt - publishedAt);
-                }
-            });
+            if (watch) {
+                swaps.stop();
+                swapThread.join();
+                weights.stop();
+                weightsThread.join();
+                swaps.swappedAtMs.forEach((version, at) -> {
+                    Long publishedAt = weights.createdAtMs.get(version);
+                    Long visibleAt = weights.visibleAtMs.get(version);
+                    if (version > 0 && publishedAt != null && visibleAt != null) {
+                        swapMs.put(version, at - publishedAt);
+                        visibleMs.put(version, visibleAt - publishedAt);
+                    }
+                });
+            }
             int measured = (int) Math.min(steps, maxSteps);
             Throughput throughput = measured >= settings.warmupSteps() + 2
                     ? Throughput.of(Arrays.copyOf(stepEnd, measured), Arrays.copyOf(tokens, measured), settings.warmupSteps(),
@@ -339,11 +377,11 @@ final class BenchPipeline {
             // the first evaluated step at or above the target (a later step's evaluation may have finished first)
             Eval first = sorted.stream().filter(e -> e.accuracy() >= target).findFirst().orElse(null);
             return new ServiceRun(name, maxStaleness, steps, seconds, throughput, sorted, first, swapMs, visibleMs, versions,
-                    dropped[0], weights.lastRecords.get());
+                    dropped[0], watch ? weights.lastRecords.get() : List.of());
         } finally {
             evaluator.shutdownNow();
             if (swaps != null) swaps.stop();
-            weights.stop();
+            if (weights != null) weights.stop();
             if (generator != null) generator.close();
             if (trainer != null) trainer.close();
             if (reward != null) reward.close();
@@ -509,20 +547,28 @@ final class BenchPipeline {
     /** The table printed on stdout. */
     static String table(Result r) {
         StringBuilder t = new StringBuilder();
-        Throughput services = r.throughputRun().throughput(), inProcess = r.inProcess();
+        int median = r.medianPair();
         t.append(String.format(Locale.ROOT, "%nrlkafka bench pipeline  (task %s, %d groups x %d per step, SFT %d steps -> held-out sampled accuracy %.1f %%)%n",
                 r.settings().task().name(), r.settings().batchGroups(), r.settings().groupSize(), r.settings().sftSteps(), 100 * r.sftAccuracy()));
         t.append(String.format(Locale.ROOT, "%d cores, JIT %s, weights sha256 %s%n", Runtime.getRuntime().availableProcessors(), jit(),
                 Sha256.implementation()));
         t.append(String.format(Locale.ROOT, "%-62s %14s %14s %9s%n", "measure", "pipeline", "baseline", "ratio"));
         t.append("-".repeat(102)).append('\n');
+        List<Throughput> services = r.pairs().stream().map(p -> p.services().throughput()).toList();
+        List<Throughput> inProcess = r.pairs().stream().map(Pair::inProcess).toList();
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n",
-                "(a) RL-loop tokens/s: services over Kafka / in-process loop",
-                services.tokensPerSecond(), inProcess.tokensPerSecond(), r.throughputRatio()));
-        t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n", "    ms per trainer step (steps " + (services.warmupSteps() + 1) + ".." + services.steps() + ")",
-                services.msPerStep(), inProcess.msPerStep(), services.msPerStep() / inProcess.msPerStep()));
-        t.append("    cores used, services:   ").append(services.cpu().line()).append('\n');
-        t.append("    cores used, in-process: ").append(inProcess.cpu().line()).append('\n');
+                "(a) RL-loop tokens/s: services / in-process loop, median of " + r.pairs().size(),
+                medianOf(services, Throughput::tokensPerSecond), medianOf(inProcess, Throughput::tokensPerSecond), r.throughputRatio()));
+        t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f%n", "    ms per trainer step (steps " + (services.get(0).warmupSteps() + 1)
+                + ".." + services.get(0).steps() + "), median", medianOf(services, Throughput::msPerStep), medianOf(inProcess, Throughput::msPerStep)));
+        t.append("    per pair, ratio (ms per step):");
+        for (int i = 0; i < r.pairs().size(); i++) {
+            t.append(String.format(Locale.ROOT, "  %d: %.3f (%.0f / %.0f)", i + 1, r.pairs().get(i).ratio(),
+                    services.get(i).msPerStep(), inProcess.get(i).msPerStep()));
+        }
+        t.append('\n');
+        t.append("    cores used, services, pair ").append(median + 1).append(":   ").append(services.get(median).cpu().line()).append('\n');
+        t.append("    cores used, in-process, pair ").append(median + 1).append(": ").append(inProcess.get(median).cpu().line()).append('\n');
         if (r.timedToTarget()) {
             String target = String.format(Locale.ROOT, "%.1f %%", 100 * r.target());
             double asyncSeconds = Result.medianSecondsToTarget(r.async()), syncSeconds = Result.medianSecondsToTarget(r.sync());
@@ -545,8 +591,12 @@ final class BenchPipeline {
         t.append(String.format(Locale.ROOT, "%-62s %14.1f %14.1f%n",
                 "    of which publish->visible (committed) / visible->swapped", r.visibleMedianMs(), r.visibleToSwappedMedianMs()));
         t.append(String.format(Locale.ROOT, "    (%d versions swapped, %d weight record(s) of %d bytes in all, raw x%d)%n",
-                r.throughputRun().swapMs().size(), r.weightRecords(), r.weightBytes(), r.rawMs().size()));
+                r.latencyRun().swapMs().size(), r.weightRecords(), r.weightBytes(), r.rawMs().size()));
         return t.toString();
+    }
+
+    private static double medianOf(List<Throughput> runs, java.util.function.ToDoubleFunction<Throughput> value) {
+        return median(runs.stream().map(value::applyAsDouble).toList());
     }
 
     /** The launcher runs the JIT's first tier only (see ./rlkafka); the ratios depend on it, so the report says which. */
@@ -572,18 +622,19 @@ final class BenchPipeline {
         Settings s = r.settings();
         StringBuilder j = new StringBuilder("{\n");
         j.append(String.format(Locale.ROOT, "  \"settings\": {\"task\": \"%s\", \"model\": {\"width\": %d, \"layers\": %d, \"heads\": %d, \"context\": %d}, "
-                        + "\"sftSteps\": %d, \"lr\": %s, \"batchGroups\": %d, \"groupSize\": %d, \"steps\": %d, \"warmupSteps\": %d, "
+                        + "\"sftSteps\": %d, \"lr\": %s, \"batchGroups\": %d, \"groupSize\": %d, \"steps\": %d, \"warmupSteps\": %d, \"pairs\": %d, "
                         + "\"maxStaleness\": %d, \"inProcessThreads\": %d, \"targetPoints\": %s, \"evalEvery\": %d, \"evalPrompts\": %d, "
                         + "\"maxSteps\": %d, \"rawRepeats\": %d, \"cores\": %d, \"jit\": \"%s\", \"sha256\": \"%s\"},%n",
                 s.task().name(), s.modelConfig().width(), s.modelConfig().layers(), s.modelConfig().heads(), s.modelConfig().contextLength(),
-                s.sftSteps(), s.lr(), s.batchGroups(), s.groupSize(), s.throughputSteps(), s.warmupSteps(), s.asyncStaleness(),
+                s.sftSteps(), s.lr(), s.batchGroups(), s.groupSize(), s.throughputSteps(), s.warmupSteps(), s.pairs(), s.asyncStaleness(),
                 s.inProcessThreads(), s.targetPoints(), s.evalEvery(), s.evalPrompts(), s.maxSteps(), s.rawRepeats(),
                 Runtime.getRuntime().availableProcessors(), jit(), Sha256.implementation()));
         j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
-        j.append(String.format(Locale.ROOT, "  \"throughput\": {\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
-                        + "\"versionsPublished\": %d, \"droppedStale\": %d},%n",
-                json(r.throughputRun().throughput()), json(r.inProcess()), r.throughputRatio(),
-                r.throughputRun().versionsPublished(), r.throughputRun().droppedStale()));
+        j.append(String.format(Locale.ROOT, "  \"throughput\": {\"pairs\": [%s], \"medianRatio\": %.4f},%n",
+                r.pairs().stream().map(p -> String.format(Locale.ROOT, "{\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
+                                + "\"versionsPublished\": %d, \"droppedStale\": %d}", json(p.services().throughput()), json(p.inProcess()),
+                        p.ratio(), p.services().versionsPublished(), p.services().droppedStale())).collect(Collectors.joining(", ")),
+                r.throughputRatio()));
         if (r.timedToTarget()) {
             double seconds = Result.medianSecondsToTarget(r.async()) / Result.medianSecondsToTarget(r.sync());
             double steps = Result.medianStepsToTarget(r.async()) / Result.medianStepsToTarget(r.sync());
@@ -598,7 +649,7 @@ final class BenchPipeline {
         j.append(String.format(Locale.ROOT, "  \"weightLatency\": {\"weightBytes\": %d, \"weightRecords\": %d, \"publishToSwappedMs\": {%s}, "
                         + "\"publishToSwappedMedianMs\": %s, \"publishToVisibleMedianMs\": %s, \"rawProduceConsumeMs\": [%s], \"rawMedianMs\": %s, \"ratio\": %s}%n",
                 r.weightBytes(), r.weightRecords(),
-                r.throughputRun().swapMs().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue()).collect(Collectors.joining(", ")),
+                r.latencyRun().swapMs().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue()).collect(Collectors.joining(", ")),
                 fmt(r.swapMedianMs()), fmt(r.visibleMedianMs()), r.rawMs().stream().map(BenchPipeline::fmt).collect(Collectors.joining(", ")),
                 fmt(r.rawMedianMs()), fmt(r.swapMedianMs() / r.rawMedianMs())));
         return j.append("}\n").toString();

@@ -19,13 +19,15 @@ import java.util.concurrent.Callable;
         description = {"Measures in one run, from one SFT checkpoint shared by every measured run: "
                 + "(a) RL-loop tokens/s (completion tokens trained / wall time, after a warm-up) of generator, "
                 + "reward-service and trainer over Kafka vs the same loop in-process without Kafka (RlLoop: sample, "
-                + "score, one GRPO step, in sequence); "
+                + "score, one GRPO step, in sequence), median of --pairs back-to-back pairs of runs; "
                 + "(b) wall time until held-out sampled accuracy first reaches SFT + --target points with --max-staleness "
                 + "vs 0 (asynchronous vs synchronous), evaluating the trainer's checkpoint every --eval-every steps, "
                 + "median of --seeds pairs of runs; "
                 + "(c) median weight publish->swapped latency (WeightChunk createdAtMs to the generator sampling with "
-                + "that version) vs a raw produce->consume of the same record bytes on the same broker. "
-                + "Prints a table, writes JSON. About 3-4 min with the defaults on 2 cores; --steps, --seeds and "
+                + "that version) vs a raw produce->consume of the same record bytes on the same broker, in a run of "
+                + "its own before (a) (the watchers that time it read every version, which (a) should not pay for; "
+                + "the run also warms the JVM up for (a)). "
+                + "Prints a table, writes JSON. About 5 min with the defaults on 2 cores; --pairs, --steps, --seeds and "
                 + "--skip-time-to-target make it shorter. (a) also shows the cores each part of the JVM used.", ""})
 final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker.")
@@ -59,6 +61,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-steps", defaultValue = "30", description = "(a) First steps left out of tokens/s (default: ${DEFAULT-VALUE}).")
     int warmupSteps;
+
+    // one pair swung from 0.68 to 0.94 between runs on the same 2-core machine, more than what is being measured
+    @Option(names = "--pairs", defaultValue = "3",
+            description = "(a) Pairs of runs, services then in-process back to back; the median ratio is reported (default: ${DEFAULT-VALUE}).")
+    int pairs;
 
     @Option(names = "--max-staleness", defaultValue = "2",
             description = "Staleness bound of the asynchronous runs, (a) and (b); (b) compares it with 0 (default: ${DEFAULT-VALUE}).")
@@ -107,7 +114,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         BenchPipeline.Settings settings = new BenchPipeline.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
-                sftSteps, lr, batchGroups, groupSize, steps, warmupSteps, maxStaleness, inProcessThreads, target, evalEvery,
+                sftSteps, lr, batchGroups, groupSize, steps, warmupSteps, pairs, maxStaleness, inProcessThreads, target, evalEvery,
                 evalPrompts, maxSteps, seeds, rawRepeats, skipTimeToTarget, workDir.resolve(runId));
         if (!verbose) {
             for (String name : new String[]{"dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",

@@ -11,10 +11,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The table and JSON of {@code bench pipeline} from made-up measurements: medians over seeds, runs that missed the target. */
+/** The table and JSON of {@code bench pipeline} from made-up measurements: medians over pairs and seeds, runs that missed the target. */
 class BenchPipelineReportTest {
     private static final BenchPipeline.Settings SETTINGS = new BenchPipeline.Settings(Tasks.byName("arithmetic"),
-            ModelConfig.DEFAULT, ai.djl.Device.cpu(), 100, 3e-4, 16, 8, 40, 10, 2, 2, 40, 10, 200, 200, 3, 5, false, Path.of("unused"));
+            ModelConfig.DEFAULT, ai.djl.Device.cpu(), 100, 3e-4, 16, 8, 40, 10, 3, 2, 2, 40, 10, 200, 200, 3, 5, false, Path.of("unused"));
 
     @Test
     void timeToTargetIsTheMedianOverSeedsAndAMissCountsAsSlowest() {
@@ -43,11 +43,36 @@ class BenchPipelineReportTest {
         assertTrue(BenchPipeline.json(result(async, sync)).contains("\"ratioSeconds\": null"));
     }
 
+    @Test
+    void throughputIsTheMedianPairsRatioAndItsCoresAreShown() {
+        // ratios 0.75, 0.95, 0.90 (tokens/s 3000/4000, 3800/4000, 2700/3000): the median is pair 3's
+        List<BenchPipeline.Pair> pairs = List.of(pair(3000, 4000), pair(3800, 4000), pair(2700, 3000));
+        BenchPipeline.Result result = new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, pairs, latencyRun(), List.of(), List.of(),
+                684_449, 1, List.of(4.0));
+        assertEquals(0.90, result.throughputRatio(), 1e-9);
+        assertEquals(2, result.medianPair());
+        String table = BenchPipeline.table(result);
+        assertTrue(table.matches("(?s).*in-process loop, median of 3\\s+3000\\s+4000\\s+0\\.900.*"), table);
+        assertTrue(table.contains("1: 0.750 (333 / 250)  2: 0.950 (263 / 250)  3: 0.900 (370 / 333)"), table);
+        assertTrue(table.contains("cores used, services, pair 3:"), table);
+        assertTrue(BenchPipeline.json(result).contains("\"medianRatio\": 0.9000"), BenchPipeline.json(result));
+    }
+
+    /** Services and in-process over 30 measured steps of 1000 tokens each, at the given tokens/s. */
+    private static BenchPipeline.Pair pair(double servicesTokensPerSecond, double inProcessTokensPerSecond) {
+        var services = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / servicesTokensPerSecond, CpuUse.Share.NONE);
+        var inProcess = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / inProcessTokensPerSecond, CpuUse.Share.NONE);
+        return new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, List.of(), null,
+                Map.of(), Map.of(), 40, 0, List.of()), inProcess);
+    }
+
+    private static BenchPipeline.ServiceRun latencyRun() {
+        return new BenchPipeline.ServiceRun("latency", 2, 40, 12, null, List.of(), null, Map.of(1L, 50L), Map.of(1L, 30L), 40, 0, List.of());
+    }
+
     private static BenchPipeline.Result result(List<BenchPipeline.ServiceRun> async, List<BenchPipeline.ServiceRun> sync) {
-        BenchPipeline.Throughput throughput = new BenchPipeline.Throughput(40, 10, 30_000, 10, CpuUse.Share.NONE);
-        BenchPipeline.ServiceRun services = new BenchPipeline.ServiceRun("throughput", 2, 40, 12, throughput, List.of(), null,
-                Map.of(1L, 50L), Map.of(1L, 30L), 40, 0, List.of());
-        return new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, services, throughput, async, sync, 684_449, 1, List.of(4.0));
+        return new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, List.of(pair(3000, 4000)), latencyRun(), async, sync,
+                684_449, 1, List.of(4.0));
     }
 
     /** A (b) run; {@code reachedStep} -1: it hit the 200-step cap after {@code seconds} without reaching the target. */
