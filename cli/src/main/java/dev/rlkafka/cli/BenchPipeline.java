@@ -214,8 +214,8 @@ final class BenchPipeline {
         phase("SFT done in %.1f s: held-out sampled accuracy %.1f %% (%d prompts); target for (b) %.1f %%",
                 sftSeconds, 100 * sftAccuracy, settings.evalPrompts(), 100 * target);
 
-        // first, so that (a) does not measure the JVM's warm-up: in a fresh JVM the first services run was 0.77-0.84 of
-        // the in-process loop in four benches out of four, the later ones 0.81-1.06
+        // first: it takes the fresh JVM's warm-up (C1 compiling the broker's, Streams' and the clients' code), which
+        // (a) is not meant to measure
         phase("(c) services with weight watchers: %d steps", LATENCY_STEPS);
         ServiceRun latencyRun = runServices("latency", sft, settings.asyncStaleness(), LATENCY_STEPS, Double.NaN, 0, true);
 
