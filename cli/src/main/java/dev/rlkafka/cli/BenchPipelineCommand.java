@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                 + "that version) vs a raw produce->consume of the same record bytes on the same broker, in a run of "
                 + "its own before (a) (the watchers that time it read every version, which (a) should not pay for; "
                 + "the run also warms the JVM up for (a)). "
-                + "Prints a table, writes JSON. About 5 min with the defaults on 2 cores; --pairs, --steps, --seeds and "
+                + "Prints a table, writes JSON. About 4 min with the defaults on 2 cores; --pairs, --steps, --seeds and "
                 + "--skip-time-to-target make it shorter. (a) also shows the cores each part of the JVM used.", ""})
 final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker.")
