@@ -12,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,6 +36,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class HttpScorer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpScorer.class);
+    /** The largest answer read; a bigger one is a bad answer, not retried. */
+    public static final long MAX_RESPONSE_BYTES = 1 << 20;
 
     private final URI url;
     private final String scorerId;
@@ -116,7 +117,7 @@ public final class HttpScorer implements AutoCloseable {
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                     .build();
             // request.timeout() ends at the response headers; this bounds the whole answer, body included
-            client.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+            client.sendAsync(request, LimitedBody.handler(MAX_RESPONSE_BYTES))
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .whenComplete(this::answered);
         }
@@ -188,6 +189,9 @@ public final class HttpScorer implements AutoCloseable {
 
         private AttemptFailure classify(Throwable error) {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            for (Throwable t = cause; t != null; t = t.getCause()) {
+                if (t instanceof LimitedBody.TooLargeException tooLarge) return AttemptFailure.badResponse(tooLarge.status, tooLarge.getMessage());
+            }
             if (cause instanceof HttpTimeoutException || cause instanceof TimeoutException) {
                 return AttemptFailure.timeout("no answer within " + timeout);
             }

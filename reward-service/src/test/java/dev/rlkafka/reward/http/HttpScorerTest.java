@@ -87,6 +87,26 @@ class HttpScorerTest {
     }
 
     @Test
+    void anAnswerOverTheSizeLimitIsABadAnswerWhetherOrNotItSaysItsLength() throws Exception {
+        String huge = "{\"score\": 1, \"rationale\": \"" + "x".repeat((int) HttpScorer.MAX_RESPONSE_BYTES) + "\"}";
+        try (JudgeServer declared = JudgeServer.start((request, attempt) -> Answer.body(huge));
+             JudgeServer chunked = JudgeServer.start((request, attempt) -> Answer.body(huge).withoutLength())) {
+            for (JudgeServer server : List.of(declared, chunked)) {
+                var failed = assertInstanceOf(ScoringOutcome.Failed.class, score(server.url(), TWO_RETRIES));
+                assertEquals("SCORER_BAD_RESPONSE", failed.errorType());
+                assertEquals(1, failed.attempts(), "not retried: " + failed.reason());
+                assertTrue(failed.reason().contains("larger than " + HttpScorer.MAX_RESPONSE_BYTES + " bytes"), failed.reason());
+                assertTrue(failed.reason().contains(server == declared ? "Content-Length" : "received"), failed.reason());
+            }
+            // just under the limit is still an answer
+            String fits = "{\"score\": 1, \"rationale\": \"" + "x".repeat((int) HttpScorer.MAX_RESPONSE_BYTES - 32) + "\"}";
+            try (JudgeServer big = JudgeServer.start((request, attempt) -> Answer.body(fits).withoutLength())) {
+                assertInstanceOf(ScoringOutcome.Scored.class, score(big.url(), TWO_RETRIES));
+            }
+        }
+    }
+
+    @Test
     void aServerSlowerThanTheTimeoutFailsEveryAttemptAsATimeout() throws Exception {
         try (JudgeServer slow = JudgeServer.start((request, attempt) -> Answer.score(1).after(Duration.ofSeconds(30)));
              HttpScorer scorer = new HttpScorer(slow.url(), "judge", SHORT_TIMEOUT, new RetryPolicy(1, Duration.ofMillis(10), Duration.ofMillis(10)))) {

@@ -28,23 +28,29 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class JudgeServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What the server does with one request: wait {@code delay}, then answer {@code status} with {@code body}. */
-    record Answer(int status, String body, Duration delay) {
+    /**
+     * What the server does with one request: wait {@code delay}, then answer {@code status} with {@code body},
+     * with a Content-Length or, {@code chunked}, without one.
+     */
+    record Answer(int status, String body, Duration delay, boolean chunked) {
         static Answer score(double score) {
-            return new Answer(200, "{\"score\": " + score + ", \"rationale\": \"scripted\", \"metadata\": {\"model\": \"test-judge\"}}",
-                    Duration.ZERO);
+            return body("{\"score\": " + score + ", \"rationale\": \"scripted\", \"metadata\": {\"model\": \"test-judge\"}}");
         }
 
         static Answer status(int status) {
-            return new Answer(status, "{\"error\": \"scripted " + status + "\"}", Duration.ZERO);
+            return new Answer(status, "{\"error\": \"scripted " + status + "\"}", Duration.ZERO, false);
         }
 
         static Answer body(String body) {
-            return new Answer(200, body, Duration.ZERO);
+            return new Answer(200, body, Duration.ZERO, false);
         }
 
         Answer after(Duration delay) {
-            return new Answer(status, body, delay);
+            return new Answer(status, body, delay, chunked);
+        }
+
+        Answer withoutLength() {
+            return new Answer(status, body, delay, true);
         }
     }
 
@@ -104,7 +110,7 @@ final class JudgeServer implements AutoCloseable {
             if (!answer.delay().isZero()) Thread.sleep(answer.delay().toMillis());
             byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.sendResponseHeaders(answer.status(), body.length == 0 ? -1 : body.length);
+            exchange.sendResponseHeaders(answer.status(), body.length == 0 ? -1 : answer.chunked() ? 0 : body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
             }
