@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
                         + "and expect {\"score\": <finite number>, \"rationale\": optional string, \"metadata\": optional string map}; "
                         + "the score becomes a Reward on rl.rewards.",
                 "Timeouts, connection errors, 5xx, 408 and 429 are retried with exponential back-off and jitter; other "
-                        + "answers that are not a score are not, nor is an answer over 1 MiB (HttpScorer.MAX_RESPONSE_BYTES). "
+                        + "answers that are not a score are not, nor is an answer over 1 MiB. "
                         + "A rollout with no score after that goes to rl.dead-letters "
                         + "and gets no reward: the reward-service's group timeout or optional-scorer grace then decides its "
                         + "group. At least once: offsets are committed after each rollout's reward or dead letter is written. "
