@@ -35,8 +35,8 @@ import java.util.TreeMap;
  * to their sinks.
  *
  * <p>The pending groups are worked on decoded, in {@link #groups}; the store is written through on every
- * change, for the changelog, and read once, when the task starts (after a restore). Decoding a group from
- * the store for each of its 2G records was half of this service's CPU.
+ * change, for the changelog, and read once, when the task starts (after a restore). Reading a group back
+ * from the store and encoding it again for each of its 2G records was half of this service's CPU.
  */
 final class GroupAssembler implements Processor<byte[], byte[], String, SpecificRecord> {
     private static final Logger log = LoggerFactory.getLogger(GroupAssembler.class);
