@@ -1,18 +1,12 @@
 package dev.rlkafka.cli;
 
-import ch.qos.logback.classic.Level;
-import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import dev.rlkafka.policy.task.Tasks;
 import dev.rlkafka.policy.train.Algorithm;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -80,32 +74,11 @@ final class BenchAlgorithmsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String runId = BenchRunner.runId();
         BenchAlgorithms.Settings settings = new BenchAlgorithms.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
                 sftSteps, algorithms, rlSteps, lr, batchGroups, groupSize, maxStaleness, target, evalEvery, evalPrompts,
                 workDir.resolve(runId));
-        if (!verbose) {
-            for (String name : new String[]{"dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",
-                    "dev.rlkafka.policy", "org.apache.kafka"}) {
-                ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
-            }
-        }
-        EmbeddedKafkaBroker broker = null;
-        String cluster = bootstrap;
-        if (cluster == null) {
-            System.out.println("starting the embedded Kafka broker ...");
-            broker = EmbeddedKafkaBroker.start();
-            cluster = broker.bootstrapServers();
-        }
-        try {
-            BenchAlgorithms.Result result = new BenchAlgorithms(settings, cluster, runId, System.out).run();
-            System.out.println(BenchAlgorithms.table(result));
-            if (json.toAbsolutePath().getParent() != null) Files.createDirectories(json.toAbsolutePath().getParent());
-            Files.writeString(json, BenchAlgorithms.json(result));
-            System.out.println("JSON: " + json);
-            return 0;
-        } finally {
-            if (broker != null) broker.close();
-        }
+        return BenchRunner.run(bootstrap, verbose, json, cluster -> new BenchAlgorithms(settings, cluster, runId, System.out).run(),
+                BenchAlgorithms::table, BenchAlgorithms::json);
     }
 }

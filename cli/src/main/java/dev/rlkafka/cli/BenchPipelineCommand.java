@@ -1,17 +1,11 @@
 package dev.rlkafka.cli;
 
-import ch.qos.logback.classic.Level;
-import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import dev.rlkafka.policy.task.Tasks;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 
 /** {@code rlkafka bench pipeline}: the services over Kafka against their in-process and raw-Kafka baselines, as ratios. */
@@ -112,32 +106,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String runId = BenchRunner.runId();
         BenchPipeline.Settings settings = new BenchPipeline.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
                 sftSteps, lr, batchGroups, groupSize, steps, warmupSteps, pairs, maxStaleness, inProcessThreads, target, evalEvery,
                 evalPrompts, maxSteps, seeds, rawRepeats, skipTimeToTarget, workDir.resolve(runId));
-        if (!verbose) {
-            for (String name : new String[]{"dev.rlkafka.trainer", "dev.rlkafka.generator", "dev.rlkafka.reward", "dev.rlkafka.kafka",
-                    "org.apache.kafka"}) {
-                ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
-            }
-        }
-        EmbeddedKafkaBroker broker = null;
-        String cluster = bootstrap;
-        if (cluster == null) {
-            System.out.println("starting the embedded Kafka broker ...");
-            broker = EmbeddedKafkaBroker.start();
-            cluster = broker.bootstrapServers();
-        }
-        try {
-            BenchPipeline.Result result = new BenchPipeline(settings, cluster, runId, System.out).run();
-            System.out.println(BenchPipeline.table(result));
-            if (json.toAbsolutePath().getParent() != null) Files.createDirectories(json.toAbsolutePath().getParent());
-            Files.writeString(json, BenchPipeline.json(result));
-            System.out.println("JSON: " + json);
-            return 0;
-        } finally {
-            if (broker != null) broker.close();
-        }
+        return BenchRunner.run(bootstrap, verbose, json, cluster -> new BenchPipeline(settings, cluster, runId, System.out).run(),
+                BenchPipeline::table, BenchPipeline::json);
     }
 }
