@@ -5,6 +5,7 @@ import dev.rlkafka.kafka.TestKafka;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.weights.Checkpoint;
+import dev.rlkafka.policy.weights.Tensor;
 import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,12 +60,35 @@ class TrainerResumeKafkaTest {
         TopicReader.produce(bootstrap, restarted.scoredGroups(), groups.subList(4, GROUPS), List.of());
         Checkpoint resumed = runToEnd(config, 3);
 
-        assertEquals(Sha256.hex(ranThrough.weights()), Sha256.hex(resumed.weights()), algorithm + " weights");
+        // this has failed now and then (GRPO once in three full suites on 2 cores, PPO before) and passed when rerun:
+        // the message says how far apart the runs were, a last-bit difference or a lost part of the state
+        assertEquals(Sha256.hex(ranThrough.weights()), Sha256.hex(resumed.weights()),
+                () -> algorithm + " weights; optimiser state " + difference(ranThrough.optimizerState(), resumed.optimizerState()));
         assertEquals(ranThrough.optimizerState(), resumed.optimizerState(), algorithm + " optimiser state");
         assertEquals(algorithm == Algorithm.PPO, resumed.optimizerState().keySet().stream().anyMatch(k -> k.startsWith("critic.weights.")),
                 "the critic is in the checkpoint exactly when the algorithm is PPO");
         assertEquals(TrainerState.fromMetadata(ranThrough.metadata(), "through").trained(),
                 TrainerState.fromMetadata(resumed.metadata(), "resumed").trained(), "the same groups trained once");
+    }
+
+    /** Which optimiser-state tensors differ, and the largest absolute difference among them. */
+    private static String difference(Map<String, Tensor> expected, Map<String, Tensor> actual) {
+        if (!expected.keySet().equals(actual.keySet())) return "names differ: " + expected.keySet() + " vs " + actual.keySet();
+        int differing = 0;
+        double largest = 0;
+        for (var e : expected.entrySet()) {
+            float[] a = e.getValue().data(), b = actual.get(e.getKey()).data();
+            if (a.length != b.length) return e.getKey() + " has " + a.length + " vs " + b.length + " values";
+            boolean differs = false;
+            for (int i = 0; i < a.length; i++) {
+                if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                    differs = true;
+                    largest = Math.max(largest, Math.abs((double) a[i] - b[i]));
+                }
+            }
+            if (differs) differing++;
+        }
+        return differing + " of " + expected.size() + " tensors differ, by at most " + largest;
     }
 
     private static Topics topics(String name) {
