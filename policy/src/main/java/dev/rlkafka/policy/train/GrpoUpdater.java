@@ -97,13 +97,15 @@ public final class GrpoUpdater implements RlUpdater {
         GrpoLoss.Result result;
         float loss;
         try (NDManager step = policy.manager().newSubManager()) {
-            // no graph for the two detached forwards: they only feed the loss as constants
+            // no graph for the reference's forward: it only feeds the loss as a constant
             NDArray refLogp = NoGrad.call(() -> LogProbs.compute(reference, step, prompts, completions).logp());
-            NDArray proximalLogp = NoGrad.call(() -> LogProbs.compute(policy, step, prompts, completions).logp());
             NDArray behaviourLogp = step.create(behaviour, new Shape(batch.size(), tc));
             NDArray advantageArray = step.create(advantages);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 LogProbs current = LogProbs.compute(policy, step, prompts, completions);
+                // one optimiser step per batch, so π_prox (this policy before the step) is π_θ itself, detached:
+                // a second forward pass for it would compute the same numbers
+                NDArray proximalLogp = current.logp().stopGradient();
                 result = GrpoLoss.compute(current.logp(), proximalLogp, behaviourLogp, refLogp, advantageArray,
                         current.mask(), config.loss());
                 collector.backward(result.loss());

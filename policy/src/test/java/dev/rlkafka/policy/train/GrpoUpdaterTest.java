@@ -2,11 +2,17 @@ package dev.rlkafka.policy.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import dev.rlkafka.policy.loss.GrpoConfig;
+import dev.rlkafka.policy.loss.GrpoLoss;
 import dev.rlkafka.policy.model.LogProbs;
 import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.model.NoGrad;
 import dev.rlkafka.policy.model.Policy;
+import dev.rlkafka.policy.optim.AdamW;
 import dev.rlkafka.policy.optim.AdamWConfig;
 import dev.rlkafka.policy.sampling.Completion;
 import dev.rlkafka.policy.sampling.Sampler;
@@ -20,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -113,6 +120,58 @@ class GrpoUpdaterTest {
                 assertEquals(Sha256.hex(WeightCodec.encode(policy)),
                         Sha256.hex(WeightCodec.encode(copy)), "a restored optimiser takes the identical next step");
             }
+        }
+    }
+
+    /**
+     * The updater takes π_prox from the differentiable forward, detached, instead of a forward pass of its own:
+     * its step must equal the textbook one, where π_prox comes from a separate no-grad forward of the same
+     * policy. The behaviour log-probs are shifted so the capped weight π_prox/π_behav is not 1.
+     */
+    @Test
+    void theProximalLogprobsAreThePolicyBeforeTheStep() {
+        Engine.getInstance();
+        GrpoUpdater.Config config = new GrpoUpdater.Config(new GrpoConfig(0.2, 0.05, 2.0), AdamWConfig.DEFAULT.withLr(1e-2), 1.0);
+        try (Policy policy = Policy.create(TINY, Device.cpu(), 3);
+             Policy textbook = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
+             Policy reference = WeightCodec.decode(WeightCodec.encode(policy), Device.cpu());
+             GrpoUpdater updater = new GrpoUpdater(policy, reference, config);
+             AdamW optimizer = new AdamW(config.optimizer(), textbook.parameters(), textbook.weightMatrixNames()::contains)) {
+            List<RlSample> stale = new ArrayList<>();
+            for (RlSample s : batch(policy, new double[]{1.0, -0.5, 0.25}).get(0).rollouts()) {
+                float[] behaviour = s.behaviourLogprobs().clone();
+                for (int t = 0; t < behaviour.length; t++) behaviour[t] -= 0.3f * (t + 1);
+                stale.add(new RlSample(s.promptTokens(), s.completionTokens(), behaviour, s.reward(), s.advantage(), 0));
+            }
+            List<int[]> prompts = stale.stream().map(RlSample::promptTokens).toList();
+            List<int[]> completions = stale.stream().map(RlSample::completionTokens).toList();
+            int tc = completions.stream().mapToInt(c -> c.length).max().orElseThrow();
+            float[] behaviour = new float[stale.size() * tc];
+            double[] advantages = new double[stale.size()];
+            for (int b = 0; b < stale.size(); b++) {
+                System.arraycopy(stale.get(b).behaviourLogprobs(), 0, behaviour, b * tc, stale.get(b).behaviourLogprobs().length);
+                advantages[b] = stale.get(b).advantage();
+            }
+
+            float updaterLoss = updater.update(List.of(new RlGroup(stale))).loss();
+
+            float textbookLoss;
+            try (NDManager step = textbook.manager().newSubManager()) {
+                NDArray refLogp = NoGrad.call(() -> LogProbs.compute(reference, step, prompts, completions).logp());
+                NDArray proximalLogp = NoGrad.call(() -> LogProbs.compute(textbook, step, prompts, completions).logp());
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    LogProbs current = LogProbs.compute(textbook, step, prompts, completions);
+                    GrpoLoss.Result result = GrpoLoss.compute(current.logp(), proximalLogp, step.create(behaviour, new Shape(stale.size(), tc)),
+                            refLogp, step.create(advantages), current.mask(), config.loss());
+                    collector.backward(result.loss());
+                    textbookLoss = result.loss().getFloat();
+                }
+            }
+            OptimizerSteps.clipAndStep(optimizer, textbook.parameters(), config.maxGradNorm(), config.learningRate(0));
+
+            assertEquals(textbookLoss, updaterLoss, 1e-6f);
+            textbook.parameters().forEach((name, expected) -> assertArrayEquals(expected.getArray().toFloatArray(),
+                    policy.parameters().get(name).getArray().toFloatArray(), 1e-6f, name));
         }
     }
 }
