@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import dev.rlkafka.policy.model.Scale;
 
 /**
  * Direct preference optimisation (Rafailov et al. 2023), online as in Guo et al. 2024 ("Direct language model
@@ -46,8 +47,8 @@ public final class DpoLoss {
         double beta = config.beta();
 
         // L = −mean log σ(β[(log π(y_w) − log π_ref(y_w)) − (log π(y_l) − log π_ref(y_l))]),  −log σ(x) = softplus(−x)
-        NDArray chosenRewards = chosenLogp.sub(refChosenLogp.stopGradient()).mul(beta);
-        NDArray rejectedRewards = rejectedLogp.sub(refRejectedLogp.stopGradient()).mul(beta);
+        NDArray chosenRewards = Scale.by(chosenLogp.sub(refChosenLogp.stopGradient()), beta);
+        NDArray rejectedRewards = Scale.by(rejectedLogp.sub(refRejectedLogp.stopGradient()), beta);
         NDArray margins = chosenRewards.sub(rejectedRewards);
         NDArray loss = Activation.softPlus(margins.neg()).mean();
 

@@ -3,6 +3,7 @@ package dev.rlkafka.policy.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.rlkafka.policy.model.Scale;
 
 /**
  * GRPO's clipped surrogate in its decoupled form (Hilton et al. 2022, "Batch size-invariance for policy
@@ -57,7 +58,7 @@ public final class GrpoLoss {
         NDArray surrogate = ratio.mul(advantages).minimum(ratio.clip(1 - clipEps, 1 + clipEps).mul(advantages)).mul(behaviourWeight);
         NDArray logRefRatio = Masked.zeroOutside(refLogp.stopGradient().sub(logp), mask);
         NDArray kl = logRefRatio.exp().sub(logRefRatio).sub(1);              // k3 estimator of KL(π_θ‖π_ref), ≥ 0
-        NDArray loss = Masked.mean(surrogate.sub(kl.mul(beta)), mask).neg();
+        NDArray loss = Masked.mean(surrogate.sub(Scale.by(kl, beta)), mask).neg();
 
         NDArray clipped = ratio.sub(1).abs().gt(clipEps).toType(DataType.FLOAT32, false);
         return new Result(loss,

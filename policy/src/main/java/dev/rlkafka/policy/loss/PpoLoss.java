@@ -2,6 +2,7 @@ package dev.rlkafka.policy.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.rlkafka.policy.model.Scale;
 
 /**
  * PPO's two losses (Schulman et al. 2017), one per model: the clipped surrogate with per-token GAE advantages
@@ -61,7 +62,7 @@ public final class PpoLoss {
         NDArray ratio = Masked.zeroOutside(logp.sub(prox), mask).exp();
         NDArray behaviourWeight = Masked.zeroOutside(prox.sub(behaviourLogp), mask).exp().minimum(config.behaviourCap()).stopGradient();
         NDArray surrogate = ratio.mul(advantages).minimum(ratio.clip(1 - clipEps, 1 + clipEps).mul(advantages)).mul(behaviourWeight);
-        NDArray loss = Masked.mean(surrogate.add(entropy.mul(config.entropyCoef())), mask).neg();
+        NDArray loss = Masked.mean(surrogate.add(Scale.by(entropy, config.entropyCoef())), mask).neg();
 
         NDArray clipped = ratio.sub(1).abs().gt(clipEps).toType(DataType.FLOAT32, false);
         return new PolicyResult(loss,
@@ -88,7 +89,7 @@ public final class PpoLoss {
         // L^V = ½·Σ mask·max((V − R)², (V_old + clip(V − V_old, −ε_v, ε_v) − R)²) / Σ mask   (PPO2's clipped value loss)
         NDArray clippedValues = old.add(values.sub(old).clip(-eps, eps));
         // ½ inside the mean: a (B, T) array times a double stays float32, a float32 scalar times one becomes float64
-        NDArray loss = Masked.mean(values.sub(returns).square().maximum(clippedValues.sub(returns).square()).mul(0.5), mask);
+        NDArray loss = Masked.mean(Scale.by(values.sub(returns).square().maximum(clippedValues.sub(returns).square()), 0.5), mask);
 
         NDArray clipped = values.sub(old).abs().gt(eps).toType(DataType.FLOAT32, false);
         return new ValueResult(loss, Masked.mean(clipped, mask).getFloat(), Masked.mean(values, mask).getFloat());

@@ -42,7 +42,7 @@ final class CausalSelfAttention extends AbstractBlock {
             v = kv[1];
         }
         // softmax(q kᵀ / √hs + mask) v
-        NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hs)).add(mask);   // (B, H, T, Tk)
+        NDArray att = Scale.by(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hs)).add(mask);   // (B, H, T, Tk)
         NDArray y = att.softmax(-1).matMul(v);                                              // (B, H, T, hs)
         y = y.transpose(0, 2, 1, 3).reshape(b, t, c);                                       // (B, T, C)
         return Layers.linear(proj, y);
