@@ -127,10 +127,20 @@ final class BenchPipeline {
                       long droppedStale, List<byte[]> lastWeightRecords) {
     }
 
-    /** (a) one pair of runs of the same steps, back to back: the services over Kafka, then the loop in-process. */
-    record Pair(ServiceRun services, Throughput inProcess) {
+    /**
+     * (a) one pair of runs of the same steps, back to back: the services over Kafka, then the loop in-process.
+     * {@code probeMs}: {@link SpeedProbe} before the services, between the runs, and after the in-process loop.
+     */
+    record Pair(ServiceRun services, Throughput inProcess, List<Double> probeMs) {
+        /** Above this {@link #machineDrift()} a pair's ratio is flagged: the machine, not the code, moved it. */
+        static final double DRIFT_LIMIT = 0.10;
+
         double ratio() {
             return services.throughput().tokensPerSecond() / inProcess.tokensPerSecond();
+        }
+
+        double machineDrift() {
+            return SpeedProbe.spread(probeMs.stream().mapToDouble(Double::doubleValue).toArray());
         }
     }
 
@@ -222,16 +232,19 @@ final class BenchPipeline {
         // back-to-back pairs: this machine's speed drifts by more than the difference being measured
         List<Pair> pairs = new ArrayList<>();
         for (int p = 1; p <= settings.pairs(); p++) {
+            double before = SpeedProbe.ms();
             phase("(a) pair %d of %d: services over Kafka, %d steps, %d groups of %d, max-staleness %d", p, settings.pairs(),
                     settings.throughputSteps(), settings.batchGroups(), settings.groupSize(), settings.asyncStaleness());
             ServiceRun services = runServices("throughput-" + p, sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN, 0, false);
+            double between = SpeedProbe.ms();
             phase("(a) pair %d of %d: in-process RlLoop (GRPO), same steps and batch shape, %d libtorch thread(s)", p, settings.pairs(),
                     settings.inProcessThreads());
-            Pair pair = new Pair(services, runInProcess(sftWeights));
+            Throughput inProcess = runInProcess(sftWeights);
+            Pair pair = new Pair(services, inProcess, List.of(before, between, SpeedProbe.ms()));
             pairs.add(pair);
-            phase("(a) pair %d of %d: %.0f / %.0f tokens/s (%.0f / %.0f ms/step), ratio %.3f", p, settings.pairs(),
-                    services.throughput().tokensPerSecond(), pair.inProcess().tokensPerSecond(), services.throughput().msPerStep(),
-                    pair.inProcess().msPerStep(), pair.ratio());
+            phase("(a) pair %d of %d: %.0f / %.0f tokens/s (%.0f / %.0f ms/step), ratio %.3f; speed probe %s ms", p, settings.pairs(),
+                    services.throughput().tokensPerSecond(), inProcess.tokensPerSecond(), services.throughput().msPerStep(),
+                    inProcess.msPerStep(), pair.ratio(), probes(pair));
         }
 
         List<byte[]> weightRecords = latencyRun.lastWeightRecords();
@@ -567,6 +580,15 @@ final class BenchPipeline {
                     services.get(i).msPerStep(), inProcess.get(i).msPerStep()));
         }
         t.append('\n');
+        t.append("    machine speed probe, ms before / between / after:");
+        for (int i = 0; i < r.pairs().size(); i++) t.append(String.format(Locale.ROOT, "  %d: %s", i + 1, probes(r.pairs().get(i))));
+        t.append('\n');
+        List<String> drifted = java.util.stream.IntStream.range(0, r.pairs().size())
+                .filter(i -> r.pairs().get(i).machineDrift() > Pair.DRIFT_LIMIT).mapToObj(i -> Integer.toString(i + 1)).toList();
+        if (!drifted.isEmpty()) {
+            t.append(String.format(Locale.ROOT, "    ! the machine's speed changed by more than %.0f %% during pair(s) %s: "
+                    + "their ratios measure the machine as much as the services%n", 100 * Pair.DRIFT_LIMIT, String.join(", ", drifted)));
+        }
         t.append("    cores used, services, pair ").append(median + 1).append(":   ").append(services.get(median).cpu().line()).append('\n');
         t.append("    cores used, in-process, pair ").append(median + 1).append(": ").append(inProcess.get(median).cpu().line()).append('\n');
         if (r.timedToTarget()) {
@@ -593,6 +615,11 @@ final class BenchPipeline {
         t.append(String.format(Locale.ROOT, "    (%d versions swapped, %d weight record(s) of %d bytes in all, raw x%d)%n",
                 r.latencyRun().swapMs().size(), r.weightRecords(), r.weightBytes(), r.rawMs().size()));
         return t.toString();
+    }
+
+    /** "41/42/41" */
+    private static String probes(Pair pair) {
+        return pair.probeMs().stream().map(ms -> String.format(Locale.ROOT, "%.0f", ms)).collect(Collectors.joining("/"));
     }
 
     private static double medianOf(List<Throughput> runs, java.util.function.ToDoubleFunction<Throughput> value) {
@@ -632,8 +659,9 @@ final class BenchPipeline {
         j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
         j.append(String.format(Locale.ROOT, "  \"throughput\": {\"pairs\": [%s], \"medianRatio\": %.4f},%n",
                 r.pairs().stream().map(p -> String.format(Locale.ROOT, "{\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
-                                + "\"versionsPublished\": %d, \"droppedStale\": %d}", json(p.services().throughput()), json(p.inProcess()),
-                        p.ratio(), p.services().versionsPublished(), p.services().droppedStale())).collect(Collectors.joining(", ")),
+                                + "\"versionsPublished\": %d, \"droppedStale\": %d, \"speedProbeMs\": [%s]}", json(p.services().throughput()),
+                        json(p.inProcess()), p.ratio(), p.services().versionsPublished(), p.services().droppedStale(),
+                        p.probeMs().stream().map(BenchPipeline::fmt).collect(Collectors.joining(", ")))).collect(Collectors.joining(", ")),
                 r.throughputRatio()));
         if (r.timedToTarget()) {
             double seconds = Result.medianSecondsToTarget(r.async()) / Result.medianSecondsToTarget(r.sync());

@@ -46,7 +46,7 @@ class BenchPipelineReportTest {
     @Test
     void throughputIsTheMedianPairsRatioAndItsCoresAreShown() {
         // ratios 0.75, 0.95, 0.90 (tokens/s 3000/4000, 3800/4000, 2700/3000): the median is pair 3's
-        List<BenchPipeline.Pair> pairs = List.of(pair(3000, 4000), pair(3800, 4000), pair(2700, 3000));
+        List<BenchPipeline.Pair> pairs = List.of(pair(3000, 4000), pair(3800, 4000), pair(2700, 3000, 40.0, 52.0, 41.0));
         BenchPipeline.Result result = new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, pairs, latencyRun(), List.of(), List.of(),
                 684_449, 1, List.of(4.0));
         assertEquals(0.90, result.throughputRatio(), 1e-9);
@@ -55,15 +55,21 @@ class BenchPipelineReportTest {
         assertTrue(table.matches("(?s).*in-process loop, median of 3\\s+3000\\s+4000\\s+0\\.900.*"), table);
         assertTrue(table.contains("1: 0.750 (333 / 250)  2: 0.950 (263 / 250)  3: 0.900 (370 / 333)"), table);
         assertTrue(table.contains("cores used, services, pair 3:"), table);
+        assertTrue(table.contains("before / between / after:  1: 40/41/40  2: 40/41/40  3: 40/52/41"), table);
+        assertTrue(table.contains("more than 10 % during pair(s) 3:"), "52 ms against 40 is 30 % slower: " + table);
         assertTrue(BenchPipeline.json(result).contains("\"medianRatio\": 0.9000"), BenchPipeline.json(result));
     }
 
-    /** Services and in-process over 30 measured steps of 1000 tokens each, at the given tokens/s. */
+    /** Services and in-process over 30 measured steps of 1000 tokens each, at the given tokens/s; a steady machine. */
     private static BenchPipeline.Pair pair(double servicesTokensPerSecond, double inProcessTokensPerSecond) {
+        return pair(servicesTokensPerSecond, inProcessTokensPerSecond, 40.0, 41.0, 40.0);
+    }
+
+    private static BenchPipeline.Pair pair(double servicesTokensPerSecond, double inProcessTokensPerSecond, Double... probeMs) {
         var services = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / servicesTokensPerSecond, CpuUse.Share.NONE);
         var inProcess = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / inProcessTokensPerSecond, CpuUse.Share.NONE);
         return new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, List.of(), null,
-                Map.of(), Map.of(), 40, 0, List.of()), inProcess);
+                Map.of(), Map.of(), 40, 0, List.of()), inProcess, List.of(probeMs));
     }
 
     private static BenchPipeline.ServiceRun latencyRun() {
