@@ -24,9 +24,11 @@ import java.util.concurrent.Callable;
                 + "Prints a table, writes JSON. About 4 min with the defaults on 2 cores; --pairs, --steps, --seeds and "
                 + "--skip-time-to-target make it shorter. (a) also shows the cores each part of the JVM used, and a speed "
                 + "probe (a fixed loop on every core) before, between and after each pair's runs: a pair whose probes "
-                + "differ by more than 10 % is flagged, since a shared machine's own speed can change that much.", ""})
+                + "differ by more than 10 %% is flagged, since a shared machine's own speed can change that much.", ""})
 final class BenchPipelineCommand implements Callable<Integer> {
-    @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker.")
+    @Option(names = {"-b", "--bootstrap"}, description = "Use this Kafka cluster instead of starting the embedded broker. "
+            + "Fairer for (a): the embedded broker shares this JVM and leaves it slower at compute after each services run, "
+            + "the in-process loop included (start one with 'rlkafka broker').")
     String bootstrap;
 
     @Mixin ModelOptions model;
