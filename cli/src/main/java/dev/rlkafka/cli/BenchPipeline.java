@@ -120,10 +120,12 @@ final class BenchPipeline {
 
     /**
      * One run of the three services. {@code swapMs}: publish→swapped per version the generator loaded (v0 excluded);
-     * {@code visibleMs}: publish→complete at a read_committed consumer of the weights topic, for the same versions.
+     * {@code visibleMs}: publish→complete at a read_committed consumer of the weights topic, for the same versions;
+     * {@code trainerWaitMs}: over the steps {@code throughput} measures, the trainer's mean time per step between
+     * steps, waiting for its next batch (NaN where not measured).
      */
-    record ServiceRun(String name, int maxStaleness, long steps, double seconds, Throughput throughput, List<Eval> evals,
-                      Eval reached, Map<Long, Long> swapMs, Map<Long, Long> visibleMs, long versionsPublished,
+    record ServiceRun(String name, int maxStaleness, long steps, double seconds, Throughput throughput, double trainerWaitMs,
+                      List<Eval> evals, Eval reached, Map<Long, Long> swapMs, Map<Long, Long> visibleMs, long versionsPublished,
                       long droppedStale, List<byte[]> lastWeightRecords) {
     }
 
@@ -296,6 +298,8 @@ final class BenchPipeline {
         AtomicReference<Eval> reached = new AtomicReference<>();
         long[] dropped = new long[1];
         AtomicReference<CpuUse.Snapshot> cpuAfterWarmup = new AtomicReference<>(), cpuAtEnd = new AtomicReference<>();
+        AtomicReference<TrainerService> self = new AtomicReference<>();
+        long[] waitMs = {-1, -1};   // trainer's batch wait at the end of the warm-up and of the last step
         ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-eval"));
         long[] runStart = {System.nanoTime()};
 
@@ -323,8 +327,14 @@ final class BenchPipeline {
                         stepEnd[i] = System.nanoTime();
                         tokens[i] = r.tokens();
                         dropped[0] += r.droppedStale();
-                        if (r.step() == settings.warmupSteps()) cpuAfterWarmup.set(CpuUse.take());
-                        if (r.step() == maxSteps) cpuAtEnd.set(CpuUse.take());
+                        if (r.step() == settings.warmupSteps()) {
+                            cpuAfterWarmup.set(CpuUse.take());
+                            waitMs[0] = self.get().batchWaitMillis();
+                        }
+                        if (r.step() == maxSteps) {
+                            cpuAtEnd.set(CpuUse.take());
+                            waitMs[1] = self.get().batchWaitMillis();
+                        }
                         if (r.step() % 10 == 0) {
                             log.info("{} step {} v{} reward {} {} tok/s", name, r.step(), r.policyVersion(),
                                     String.format(Locale.ROOT, "%.3f", r.rewardMean()), Math.round(r.tokensPerSecond()));
@@ -343,8 +353,9 @@ final class BenchPipeline {
                                 return null;
                             });
                         }
-                    })
-                    .start();
+                    });
+            self.set(trainer);   // the listener reads the trainer's wait through it
+            trainer.start();
             generator = new GeneratorService(generatorConfig).start();
             if (watch) {
                 swaps = new SwapWatcher(generator);
@@ -389,7 +400,9 @@ final class BenchPipeline {
             }
             // the first evaluated step at or above the target (a later step's evaluation may have finished first)
             Eval first = sorted.stream().filter(e -> e.accuracy() >= target).findFirst().orElse(null);
-            return new ServiceRun(name, maxStaleness, steps, seconds, throughput, sorted, first, swapMs, visibleMs, versions,
+            double trainerWaitMs = throughput != null && waitMs[0] >= 0 && waitMs[1] >= 0
+                    ? (double) (waitMs[1] - waitMs[0]) / (throughput.steps() - throughput.warmupSteps()) : Double.NaN;
+            return new ServiceRun(name, maxStaleness, steps, seconds, throughput, trainerWaitMs, sorted, first, swapMs, visibleMs, versions,
                     dropped[0], watch ? weights.lastRecords.get() : List.of());
         } finally {
             evaluator.shutdownNow();
@@ -574,11 +587,16 @@ final class BenchPipeline {
                 medianOf(services, Throughput::tokensPerSecond), medianOf(inProcess, Throughput::tokensPerSecond), r.throughputRatio()));
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f%n", "    ms per trainer step (steps " + (services.get(0).warmupSteps() + 1)
                 + ".." + services.get(0).steps() + "), median", medianOf(services, Throughput::msPerStep), medianOf(inProcess, Throughput::msPerStep)));
+        List<Double> waits = r.pairs().stream().map(p -> p.services().trainerWaitMs()).toList();
+        t.append(String.format(Locale.ROOT, "%-62s %14.0f%n", "    services' trainer waiting for its next batch, ms per step, median", median(waits)));
         t.append("    per pair, ratio (ms per step):");
         for (int i = 0; i < r.pairs().size(); i++) {
             t.append(String.format(Locale.ROOT, "  %d: %.3f (%.0f / %.0f)", i + 1, r.pairs().get(i).ratio(),
                     services.get(i).msPerStep(), inProcess.get(i).msPerStep()));
         }
+        t.append('\n');
+        t.append("    trainer's wait per step, per pair:");
+        for (int i = 0; i < waits.size(); i++) t.append(String.format(Locale.ROOT, "  %d: %.0f", i + 1, waits.get(i)));
         t.append('\n');
         t.append("    machine speed probe, ms before / between / after:");
         for (int i = 0; i < r.pairs().size(); i++) t.append(String.format(Locale.ROOT, "  %d: %s", i + 1, probes(r.pairs().get(i))));
@@ -659,8 +677,8 @@ final class BenchPipeline {
         j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
         j.append(String.format(Locale.ROOT, "  \"throughput\": {\"pairs\": [%s], \"medianRatio\": %.4f},%n",
                 r.pairs().stream().map(p -> String.format(Locale.ROOT, "{\"services\": %s, \"inProcess\": %s, \"ratio\": %.4f, "
-                                + "\"versionsPublished\": %d, \"droppedStale\": %d, \"speedProbeMs\": [%s]}", json(p.services().throughput()),
-                        json(p.inProcess()), p.ratio(), p.services().versionsPublished(), p.services().droppedStale(),
+                                + "\"trainerWaitMsPerStep\": %s, \"versionsPublished\": %d, \"droppedStale\": %d, \"speedProbeMs\": [%s]}", json(p.services().throughput()),
+                        json(p.inProcess()), p.ratio(), fmt(p.services().trainerWaitMs()), p.services().versionsPublished(), p.services().droppedStale(),
                         p.probeMs().stream().map(BenchPipeline::fmt).collect(Collectors.joining(", ")))).collect(Collectors.joining(", ")),
                 r.throughputRatio()));
         if (r.timedToTarget()) {

@@ -47,6 +47,7 @@ class BenchPipelineReportTest {
     void throughputIsTheMedianPairsRatioAndItsCoresAreShown() {
         // ratios 0.75, 0.95, 0.90 (tokens/s 3000/4000, 3800/4000, 2700/3000): the median is pair 3's
         List<BenchPipeline.Pair> pairs = List.of(pair(3000, 4000), pair(3800, 4000), pair(2700, 3000, 40.0, 52.0, 41.0));
+        // the trainer's wait for its batch is its own median over pairs: 30 ms (pairs wait 30, 30, 12)
         BenchPipeline.Result result = new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, pairs, latencyRun(), List.of(), List.of(),
                 684_449, 1, List.of(4.0));
         assertEquals(0.90, result.throughputRatio(), 1e-9);
@@ -55,6 +56,8 @@ class BenchPipelineReportTest {
         assertTrue(table.matches("(?s).*in-process loop, median of 3\\s+3000\\s+4000\\s+0\\.900.*"), table);
         assertTrue(table.contains("1: 0.750 (333 / 250)  2: 0.950 (263 / 250)  3: 0.900 (370 / 333)"), table);
         assertTrue(table.contains("cores used, services, pair 3:"), table);
+        assertTrue(table.matches("(?s).*trainer waiting for its next batch, ms per step, median\\s+30\\s.*"), table);
+        assertTrue(table.contains("per pair:  1: 30  2: 30  3: 12"), table);
         assertTrue(table.contains("before / between / after:  1: 40/41/40  2: 40/41/40  3: 40/52/41"), table);
         assertTrue(table.contains("more than 10 % during pair(s) 3:"), "52 ms against 40 is 30 % slower: " + table);
         assertTrue(BenchPipeline.json(result).contains("\"medianRatio\": 0.9000"), BenchPipeline.json(result));
@@ -68,12 +71,13 @@ class BenchPipelineReportTest {
     private static BenchPipeline.Pair pair(double servicesTokensPerSecond, double inProcessTokensPerSecond, Double... probeMs) {
         var services = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / servicesTokensPerSecond, CpuUse.Share.NONE);
         var inProcess = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / inProcessTokensPerSecond, CpuUse.Share.NONE);
-        return new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, List.of(), null,
+        double waitMs = probeMs[1] > 50 ? 12 : 30;
+        return new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, waitMs, List.of(), null,
                 Map.of(), Map.of(), 40, 0, List.of()), inProcess, List.of(probeMs));
     }
 
     private static BenchPipeline.ServiceRun latencyRun() {
-        return new BenchPipeline.ServiceRun("latency", 2, 40, 12, null, List.of(), null, Map.of(1L, 50L), Map.of(1L, 30L), 40, 0, List.of());
+        return new BenchPipeline.ServiceRun("latency", 2, 40, 12, null, Double.NaN, List.of(), null, Map.of(1L, 50L), Map.of(1L, 30L), 40, 0, List.of());
     }
 
     private static BenchPipeline.Result result(List<BenchPipeline.ServiceRun> async, List<BenchPipeline.ServiceRun> sync) {
@@ -84,7 +88,7 @@ class BenchPipelineReportTest {
     /** A (b) run; {@code reachedStep} -1: it hit the 200-step cap after {@code seconds} without reaching the target. */
     private static BenchPipeline.ServiceRun run(String name, int staleness, long reachedStep, double seconds) {
         BenchPipeline.Eval reached = reachedStep < 0 ? null : new BenchPipeline.Eval(reachedStep, seconds, 0.9);
-        return new BenchPipeline.ServiceRun(name, staleness, reachedStep < 0 ? 200 : reachedStep, seconds, null,
+        return new BenchPipeline.ServiceRun(name, staleness, reachedStep < 0 ? 200 : reachedStep, seconds, null, Double.NaN,
                 reached == null ? List.of() : List.of(reached), reached, Map.of(), Map.of(), 0, 0, List.of());
     }
 }

@@ -54,7 +54,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
-import java.util.function.Supplier;
 
 /**
  * Runs a {@link Trainer} on Kafka: consumes {@code rl.scored-groups}, trains, checkpoints, and publishes policy
@@ -83,6 +82,8 @@ public final class TrainerService implements AutoCloseable {
     private final TrainerConfig config;
     /** System.nanoTime() at the end of the last step; 0 before the first (trainer thread only). */
     private long lastStepEnd;
+    /** Σ over steps after the first of the time since the previous step ended (loop thread writes, anyone reads). */
+    private volatile long batchWaitNanos;
     /**
      * Checkpoints, publishes and reports each step, and writes dead letters, in order on one thread of its own,
      * so the loop thread trains the next batch meanwhile. All transactions of the producer run here.
@@ -256,7 +257,7 @@ public final class TrainerService implements AutoCloseable {
         String existing = published.get(state.policyVersion());
         if (existing == null) {
             long start = System.nanoTime();
-            publish(state.policyVersion(), state.step(), weights, null);
+            publish(state.policyVersion(), state.step(), weights);
             log.info("published version {} (missing from {}) in {} ms", state.policyVersion(), config.topics().policyWeights(),
                     (System.nanoTime() - start) / 1_000_000);
         } else if (!existing.equals(sha256)) {
@@ -382,6 +383,9 @@ public final class TrainerService implements AutoCloseable {
      */
     private void runStep() throws Exception {
         long start = System.nanoTime();
+        // the loop was reading and waiting for this batch since the last step: time the trainer was starved
+        Long waitedMs = lastStepEnd == 0 ? null : (start - lastStepEnd) / 1_000_000;
+        if (lastStepEnd != 0) batchWaitNanos += start - lastStepEnd;
         Policy.setIntraOpThreads(config.intraOpThreads());   // per step: see Policy.setIntraOpThreads
         StepResult result = trainer.step();
         long trained = System.nanoTime();
@@ -390,25 +394,25 @@ public final class TrainerService implements AutoCloseable {
         long lag = lag();
         awaitPublisher();
         long handedOver = System.nanoTime();
-        submit(() -> report(result, snapshot, lag));
+        submit(() -> report(result, snapshot, lag, waitedMs));
         if (log.isDebugEnabled()) {
             // where a step's wall time goes on this thread: waiting for its batch, the update, the publisher
             log.debug("step {} timing: waited {} ms for the batch, update {} ms, snapshot and waiting for the previous publish {} ms",
-                    result.step(), lastStepEnd == 0 ? -1 : (start - lastStepEnd) / 1_000_000, (trained - start) / 1_000_000,
+                    result.step(), waitedMs == null ? -1 : waitedMs, (trained - start) / 1_000_000,
                     (handedOver - trained) / 1_000_000);
         }
         lastStepEnd = System.nanoTime();
     }
 
     /** On the publisher thread: checkpoint and publish (at a version boundary) with the metric, then tell the listener. */
-    private void report(StepResult result, Snapshot snapshot, long lag) throws IOException {
+    private void report(StepResult result, Snapshot snapshot, long lag, Long waitedMs) throws IOException {
         Long publishMs = null;
         if (snapshot != null) {
             // the step's metric rides in the version's transaction: one commit per step instead of two
-            publishMs = checkpointAndPublish(snapshot, sendingMs -> metricRecord(result, lag, sendingMs));
+            publishMs = checkpointAndPublish(snapshot, sendingMs -> metricRecord(result, lag, waitedMs, sendingMs));
         } else {
             producer.beginTransaction();
-            producer.send(metricRecord(result, lag, null));
+            producer.send(metricRecord(result, lag, waitedMs, null));
             producer.commitTransaction();
         }
         step = result.step();
@@ -468,21 +472,30 @@ public final class TrainerService implements AutoCloseable {
     }
 
     /**
-     * Checkpoint first, then publish: a version is published only once its weights are durable, so a restart
-     * resumes from exactly the weights every published version number names (and publishes it if the crash
-     * came in between). The other order would let a crash publish version v and resume from v−1's checkpoint,
-     * later publishing different weights as v again.
+     * The checkpoint is durable before the version is: the chunks are sent in a transaction that commits only
+     * after the checkpoint is written, so a restart resumes from exactly the weights every published version
+     * number names (and publishes it if the crash came before the commit; the restart's initTransactions aborts
+     * the open one). The other order would let a crash publish version v and resume from v−1's checkpoint,
+     * later publishing different weights as v again. Sending first lets the chunks travel to the broker while
+     * the checkpoint is forced to disk, which takes both off the path from a step to the generators.
      *
-     * @param alongside null, or given the ms from checkpoint start until the chunks were handed to the producer,
-     *                  a record to write in the same transaction (the step's metric)
-     * @return milliseconds from checkpoint start to the committed publish
+     * @param alongside null, or given the ms from the start until the checkpoint was written and the chunks
+     *                  handed to the producer, a record to write in the same transaction (the step's metric)
+     * @return milliseconds from the start to the committed publish
      */
     private long checkpointAndPublish(Snapshot snapshot, LongFunction<ProducerRecord<String, byte[]>> alongside) throws IOException {
         long start = System.nanoTime();
-        writeCheckpoint(snapshot);
         TrainerState state = snapshot.state();
-        publish(state.policyVersion(), state.step(), snapshot.weights(),
-                alongside == null ? null : () -> alongside.apply((System.nanoTime() - start) / 1_000_000));
+        producer.beginTransaction();
+        sendVersion(state.policyVersion(), state.step(), snapshot.weights());
+        try {
+            writeCheckpoint(snapshot);
+        } catch (IOException | RuntimeException e) {
+            producer.abortTransaction();   // the version must not become visible without its checkpoint
+            throw e;
+        }
+        if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
+        producer.commitTransaction();
         return (System.nanoTime() - start) / 1_000_000;
     }
 
@@ -495,16 +508,19 @@ public final class TrainerService implements AutoCloseable {
         log.debug("checkpoint {} at step {} version {}", config.checkpointPath(), state.step(), state.policyVersion());
     }
 
-    /** All chunks of a version (and {@code alongside}'s record, if any) in one transaction: read_committed generators see all of them or none. */
-    private void publish(long version, long atStep, byte[] weights, Supplier<ProducerRecord<String, byte[]>> alongside) {
-        String topic = config.topics().policyWeights();
-        List<WeightChunk> chunks = WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now());
+    /** A version whose checkpoint already exists (resume): all its chunks in one transaction. */
+    private void publish(long version, long atStep, byte[] weights) {
         producer.beginTransaction();
-        for (WeightChunk chunk : chunks) {
+        sendVersion(version, atStep, weights);
+        producer.commitTransaction();
+    }
+
+    /** Sends a version's chunks into the open transaction: read_committed generators see all of them or none. */
+    private void sendVersion(long version, long atStep, byte[] weights) {
+        String topic = config.topics().policyWeights();
+        for (WeightChunk chunk : WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now())) {
             producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
         }
-        if (alongside != null) producer.send(alongside.get());
-        producer.commitTransaction();
     }
 
     private void deadLetter(DeadLetter letter) {
@@ -518,10 +534,11 @@ public final class TrainerService implements AutoCloseable {
     }
 
     /**
-     * The step's metric record. {@code publish_ms} (steps that published a version): checkpoint plus handing the
-     * version's chunks to the producer; the transaction commit that follows is not in it.
+     * The step's metric record. {@code wait_ms} (steps after the first): from the end of the previous step to the
+     * start of this one, the time the trainer waited for its batch. {@code publish_ms} (steps that published a
+     * version): sending the version's chunks and writing the checkpoint; the transaction commit that follows is not in it.
      */
-    private ProducerRecord<String, byte[]> metricRecord(StepResult result, long lag, Long publishMs) {
+    private ProducerRecord<String, byte[]> metricRecord(StepResult result, long lag, Long waitedMs, Long publishMs) {
         Map<String, Double> values = new LinkedHashMap<>();
         values.put("reward_mean", result.rewardMean());
         if (!Double.isNaN(result.accuracy())) values.put("accuracy", result.accuracy());
@@ -536,6 +553,7 @@ public final class TrainerService implements AutoCloseable {
         values.put("rollout_tokens", (double) result.rolloutTokens());
         values.put("tokens_per_s", result.tokensPerSecond());
         values.put("lag", (double) lag);
+        if (waitedMs != null) values.put("wait_ms", (double) waitedMs);
         if (publishMs != null) values.put("publish_ms", (double) publishMs);
         values.putAll(result.diagnostics());   // the algorithm's own: PPO's value_loss, DPO's pairs, ...
         Metric metric = Metric.newBuilder().setServiceId(config.trainerId()).setKind(METRIC_KIND).setStep(result.step())
@@ -564,6 +582,14 @@ public final class TrainerService implements AutoCloseable {
     /** The latest policy version (published, or being published); -1 before {@link #start()}. */
     public long policyVersion() {
         return policyVersion;
+    }
+
+    /**
+     * Milliseconds the trainer spent between steps since it started (the first step's wait for its first batch not
+     * counted): reading and waiting for the next batch. A trainer that keeps up with the pipeline has it near 0.
+     */
+    public long batchWaitMillis() {
+        return batchWaitNanos / 1_000_000;
     }
 
     /** Optimiser steps taken in total; -1 before {@link #start()}. */

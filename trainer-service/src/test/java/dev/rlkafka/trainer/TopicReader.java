@@ -55,6 +55,15 @@ final class TopicReader {
         }
     }
 
+    /** End offsets of {@code topic} as a consumer with {@code isolation} sees them (read_committed: last stable offsets). */
+    static Map<TopicPartition, Long> endOffsets(String bootstrap, String topic, String isolation) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            return consumer.endOffsets(consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList());
+        }
+    }
+
     static void produce(String bootstrap, String topic, List<ScoredGroup> groups, List<byte[]> extraValues) throws Exception {
         try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer())) {

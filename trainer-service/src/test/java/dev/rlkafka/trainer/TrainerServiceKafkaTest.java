@@ -95,6 +95,8 @@ class TrainerServiceKafkaTest {
                     "staleness_0", "tokens_per_s", "lag", "publish_ms")) {
                 assertTrue(m.getValues().containsKey(key), "metric of step " + m.getStep() + " lacks " + key + ": " + m.getValues());
             }
+            // the wait for a batch is measured from the previous step's end: the first step has none
+            assertEquals(m.getStep() > 1, m.getValues().getOrDefault("wait_ms", -1.0) >= 0, "wait_ms of step " + m.getStep() + ": " + m.getValues());
         }
 
         List<DeadLetter> letters = TopicReader.readAll(bootstrap, topics.deadLetters()).stream()
@@ -115,5 +117,32 @@ class TrainerServiceKafkaTest {
             assertEquals(3, again.step());
         }
         assertEquals(versions, TopicReader.publishedVersions(bootstrap, topics.policyWeights()));
+    }
+
+    @Test
+    void aVersionWhoseCheckpointFailsIsNeverVisible(TestKafka kafka) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+        Path reference = dir.resolve("reference.ckpt");
+        Fixtures.writeReference(reference, 7);
+        TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), reference).withTopics(topics)
+                .withBatching(2, 1, 2).withWeightChunkBytes(16 * 1024).withPollTimeout(Duration.ofMillis(100));
+        try (TrainerService service = new TrainerService(config).start()) {
+            // a non-empty directory where the checkpoint goes: the atomic rename of step 1's checkpoint fails,
+            // after that version's chunks were sent
+            java.nio.file.Files.createDirectories(config.checkpointPath().resolve("blocker"));
+            try (Policy sampler = Fixtures.tinyPolicy(7)) {
+                TopicReader.produce(bootstrap, topics.scoredGroups(), Fixtures.sampledGroups(sampler, "g", 2, 4, 11), List.of());
+            }
+            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not stop on the failed checkpoint");
+            assertTrue(service.failure().isPresent(), "trainer went on without its checkpoint");
+            assertEquals(0, service.policyVersion());
+        }
+        assertEquals(List.of(0L), List.copyOf(TopicReader.publishedVersions(bootstrap, topics.policyWeights()).keySet()),
+                "version 1 was committed without its checkpoint");
+        assertEquals(TopicReader.endOffsets(bootstrap, topics.policyWeights(), "read_uncommitted"),
+                TopicReader.endOffsets(bootstrap, topics.policyWeights(), "read_committed"),
+                "the failed version's transaction is still open: read_committed readers of the weights are stuck");
     }
 }

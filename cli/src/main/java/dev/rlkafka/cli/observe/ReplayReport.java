@@ -37,7 +37,7 @@ public final class ReplayReport {
      * value the trainer reported follows, alphabetically.
      */
     static final List<String> STEP_COLUMNS = List.of("groups", "dropped_stale", "reward_mean", "accuracy", "kl", "loss",
-            "clip_fraction", "tokens", "tokens_per_s", "lag", "publish_ms");
+            "clip_fraction", "tokens", "tokens_per_s", "lag", "wait_ms", "publish_ms");
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private ReplayReport() {

@@ -111,7 +111,7 @@ class RunReplayTest {
         String csv = ReplayReport.stepsCsv(replay.result());
         String[] lines = csv.split("\n");
         assertEquals("step,policy_version,service_id,groups,dropped_stale,reward_mean,accuracy,kl,loss,clip_fraction,tokens,"
-                + "tokens_per_s,lag,publish_ms,zeta,staleness", lines[0]);
-        assertEquals("1,1,trainer,3.0,,0.123456789012,,1.0E-7,,,,,,,5.0,0:2|2:1", lines[1]);
+                + "tokens_per_s,lag,wait_ms,publish_ms,zeta,staleness", lines[0]);
+        assertEquals("1,1,trainer,3.0,,0.123456789012,,1.0E-7,,,,,,,,5.0,0:2|2:1", lines[1]);
     }
 }
