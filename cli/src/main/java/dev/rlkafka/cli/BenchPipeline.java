@@ -588,7 +588,7 @@ final class BenchPipeline {
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f%n", "    ms per trainer step (steps " + (services.get(0).warmupSteps() + 1)
                 + ".." + services.get(0).steps() + "), median", medianOf(services, Throughput::msPerStep), medianOf(inProcess, Throughput::msPerStep)));
         List<Double> waits = r.pairs().stream().map(p -> p.services().trainerWaitMs()).toList();
-        t.append(String.format(Locale.ROOT, "%-62s %14.0f%n", "    services' trainer waiting for its next batch, ms per step, median", median(waits)));
+        t.append(String.format(Locale.ROOT, "%-62s %14.0f%n", "    trainer's wait for its next batch, ms per step, median", median(waits)));
         t.append("    per pair, ratio (ms per step):");
         for (int i = 0; i < r.pairs().size(); i++) {
             t.append(String.format(Locale.ROOT, "  %d: %.3f (%.0f / %.0f)", i + 1, r.pairs().get(i).ratio(),
