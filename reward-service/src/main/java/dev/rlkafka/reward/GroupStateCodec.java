@@ -8,7 +8,6 @@ import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.serde.RecordCodec;
 import org.apache.avro.util.ClassSecurityValidator;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -48,14 +47,8 @@ final class GroupStateCodec {
         }
         PendingGroup pending = new PendingGroup(group.groupId(), group.firstSeenMs(), group.groupSize(),
                 group.requiredCompleteMs(), rollouts, scores, held);
-        // every rollout and reward rewrites its group: sized up front, the buffer is never grown and copied
-        int size = 256 + 64 * scores.size();
-        for (ByteBuffer r : rollouts) size += r.remaining() + 8;
-        for (HeldReward h : held) size += 128 + (h.getKey() == null ? 0 : h.getKey().remaining()) + (h.getValue() == null ? 0 : h.getValue().remaining());
-        ByteArrayOutputStream out = new ByteArrayOutputStream(size);
         try {
-            PendingGroup.getEncoder().encode(pending, out);
-            return out.toByteArray();
+            return bytes(pending.toByteBuffer());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode the pending state of group " + group.groupId(), e);
         }
