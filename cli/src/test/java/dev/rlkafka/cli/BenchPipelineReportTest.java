@@ -55,6 +55,9 @@ class BenchPipelineReportTest {
         String table = BenchPipeline.table(result);
         assertTrue(table.matches("(?s).*in-process loop, median of 3\\s+3000\\s+4000\\s+0\\.900.*"), table);
         assertTrue(table.contains("1: 0.750 (333 / 250)  2: 0.950 (263 / 250)  3: 0.900 (370 / 333)"), table);
+        // fastest runs: services 3800 (pair 2) over in-process 4000 (pairs 1 and 2), whichever pairs they came from
+        assertEquals(0.95, result.fastestRunsRatio(), 1e-9);
+        assertTrue(table.matches("(?s).*fastest run of each side, tokens/s\\s+3800\\s+4000\\s+0\\.950.*"), table);
         assertTrue(table.contains("cores used, services, pair 3:"), table);
         assertTrue(table.matches("(?s).*trainer.s wait for its next batch, ms per step, median\\s+30\\s.*"), table);
         assertTrue(table.contains("per pair:  1: 30  2: 30  3: 12"), table);
