@@ -38,10 +38,8 @@ class TrainerServiceKafkaTest {
     @Test
     void trainsGroupsPublishesEachVersionOnceAndDeadLettersBadOnes(TestKafka kafka) throws Exception {
         String bootstrap = kafka.bootstrapServers();
-        Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
-        Path reference = dir.resolve("reference.ckpt");
-        Fixtures.writeReference(reference, 7);
+        Topics topics = newTopics(bootstrap);
+        Path reference = writeReference();
 
         List<ScoredGroup> groups;
         try (Policy sampler = Fixtures.tinyPolicy(7)) {
@@ -122,10 +120,8 @@ class TrainerServiceKafkaTest {
     @Test
     void aVersionWhoseCheckpointFailsIsNeverVisible(TestKafka kafka) throws Exception {
         String bootstrap = kafka.bootstrapServers();
-        Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
-        Path reference = dir.resolve("reference.ckpt");
-        Fixtures.writeReference(reference, 7);
+        Topics topics = newTopics(bootstrap);
+        Path reference = writeReference();
         TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), reference).withTopics(topics)
                 .withBatching(2, 1, 2).withWeightChunkBytes(16 * 1024).withPollTimeout(Duration.ofMillis(100));
         try (TrainerService service = new TrainerService(config).start()) {
@@ -144,5 +140,18 @@ class TrainerServiceKafkaTest {
         assertEquals(TopicReader.endOffsets(bootstrap, topics.policyWeights(), "read_uncommitted"),
                 TopicReader.endOffsets(bootstrap, topics.policyWeights(), "read_committed"),
                 "the failed version's transaction is still open: read_committed readers of the weights are stuck");
+    }
+
+    /** A run's topics under a prefix of their own, two partitions each. */
+    private static Topics newTopics(String bootstrap) {
+        Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+        return topics;
+    }
+
+    private Path writeReference() throws Exception {
+        Path reference = dir.resolve("reference.ckpt");
+        Fixtures.writeReference(reference, 7);
+        return reference;
     }
 }
