@@ -113,17 +113,20 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
         }
         GroupState group = groupFor(groupId, nowMs);
         GroupAssembly.Step step = assembly.addRollout(group, rollout, origin, nowMs);
-        apply(group, step, nowMs, rec.timestamp());
         boolean accepted = group.rollouts().get(rollout.getIndex()) == rollout;
-        if (builtIn == null || !accepted) return;   // a rejected rollout's scores would land on the id it collided with
-        for (Reward reward : builtIn.score(rollout, nowMs)) {
+        // a rejected rollout's scores would land on the id it collided with
+        List<Reward> scores = builtIn == null || !accepted ? List.of() : builtIn.score(rollout, nowMs);
+        // a pending group is stored once per record: with its built-in scores when it gets some
+        apply(group, step, nowMs, rec.timestamp(), scores.isEmpty());
+        for (int i = 0; i < scores.size(); i++) {
+            Reward reward = scores.get(i);
             context.forward(new Record<String, SpecificRecord>(groupId, reward, rec.timestamp()),
                     RewardTopology.BUILTIN_REWARDS_SINK);
             // Applied here as well, in the same transaction as the write: waiting for it to come back from
             // rl.rewards would add a commit interval to every group. onReward drops that echo.
             if (step.closed()) continue;   // complete without the built-in scores (they are not required)
             step = assembly.addReward(group, reward, origin, nowMs);
-            apply(group, step, nowMs, rec.timestamp());
+            apply(group, step, nowMs, rec.timestamp(), i == scores.size() - 1);
         }
     }
 
@@ -168,6 +171,14 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
     }
 
     private void apply(GroupState group, GroupAssembly.Step step, long nowMs, long timestamp) {
+        apply(group, step, nowMs, timestamp, true);
+    }
+
+    /**
+     * @param store whether a group that stays pending is written to its store now; false only when a later step of
+     *              the same record writes it (each write encodes the whole group)
+     */
+    private void apply(GroupState group, GroupAssembly.Step step, long nowMs, long timestamp, boolean store) {
         step.rejections().forEach(r -> reject(r, timestamp));
         switch (step.outcome()) {
             case PENDING -> {
@@ -175,7 +186,7 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
                     forget(group.groupId());
                 } else {
                     groups.put(group.groupId(), group);
-                    pending.put(group.groupId(), group);
+                    if (store) pending.put(group.groupId(), group);
                 }
             }
             case EMITTED -> {
