@@ -23,7 +23,10 @@ import java.util.concurrent.Callable;
                 + "its own before (a) (the watchers that time it read every version, which (a) should not pay for; "
                 + "the run also warms the JVM up for (a)). "
                 + "Prints a table, writes JSON. About 4 min with the defaults on 2 cores; --pairs, --steps, --seeds and "
-                + "--skip-time-to-target make it shorter. (a) also shows the cores each part of the JVM used, and a speed "
+                + "--skip-time-to-target make it shorter. (a) also shows the fastest run of each side compared (the in-process "
+                + "loop's speed drifts between pairs more than the services' does), the services' trainer's wait for its "
+                + "next batch per step (near 0: the pipeline keeps up and what is left is CPU), the cores each part of the "
+                + "JVM used, and a speed "
                 + "probe (a fixed loop on every core) before, between and after each pair's runs: a pair whose probes "
                 + "differ by more than 10 %% is flagged, since a shared machine's own speed can change that much.", ""})
 final class BenchPipelineCommand implements Callable<Integer> {
