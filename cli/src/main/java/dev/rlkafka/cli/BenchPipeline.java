@@ -160,8 +160,15 @@ final class BenchPipeline {
 
         /** (a) as the fastest services run over the fastest in-process run, pairs aside: what drift cannot flatter. */
         double fastestRunsRatio() {
-            return pairs.stream().mapToDouble(p -> p.services().throughput().tokensPerSecond()).max().orElse(Double.NaN)
-                    / pairs.stream().mapToDouble(p -> p.inProcess().tokensPerSecond()).max().orElse(Double.NaN);
+            return fastestServices() / fastestInProcess();
+        }
+
+        double fastestServices() {
+            return pairs.stream().mapToDouble(p -> p.services().throughput().tokensPerSecond()).max().orElse(Double.NaN);
+        }
+
+        double fastestInProcess() {
+            return pairs.stream().mapToDouble(p -> p.inProcess().tokensPerSecond()).max().orElse(Double.NaN);
         }
 
         /** The pair with the median ratio (the lower middle one of an even count): its cores are shown. */
@@ -595,8 +602,7 @@ final class BenchPipeline {
                 + ".." + services.get(0).steps() + "), median", medianOf(services, Throughput::msPerStep), medianOf(inProcess, Throughput::msPerStep)));
         // the baseline's own speed drifts between pairs more than the services' does: the fastest run of each side
         t.append(String.format(Locale.ROOT, "%-62s %14.0f %14.0f %9.3f%n", "    fastest run of each side, tokens/s",
-                services.stream().mapToDouble(Throughput::tokensPerSecond).max().orElse(Double.NaN),
-                inProcess.stream().mapToDouble(Throughput::tokensPerSecond).max().orElse(Double.NaN), r.fastestRunsRatio()));
+                r.fastestServices(), r.fastestInProcess(), r.fastestRunsRatio()));
         List<Double> waits = r.pairs().stream().map(p -> p.services().trainerWaitMs()).toList();
         t.append(String.format(Locale.ROOT, "%-62s %14.0f%n", "    trainer's wait for its next batch, ms per step, median", median(waits)));
         t.append("    per pair, ratio (ms per step):");
