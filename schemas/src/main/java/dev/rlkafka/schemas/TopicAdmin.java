@@ -4,11 +4,15 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -28,6 +32,7 @@ public final class TopicAdmin {
     private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration VISIBILITY_POLL = Duration.ofMillis(50);
+    private static final int LEADER_PROBE_TIMEOUT_MS = 1000;
 
     private TopicAdmin() {
     }
@@ -81,6 +86,7 @@ public final class TopicAdmin {
         }
 
         Map<String, TopicState> states = awaitAllExist(admin, topics);
+        awaitLeadersServe(admin, states.values());
         for (TopicSpec spec : specs) {
             TopicState state = states.get(spec.name());
             if (state.partitions() != spec.partitions()) {
@@ -123,12 +129,46 @@ public final class TopicAdmin {
                 throw new IllegalStateException("topics " + missing + " are still missing " + VISIBILITY_TIMEOUT.toSeconds()
                         + " s after creating them");
             }
+            pause("topics " + topics.all() + " to appear");
+        }
+    }
+
+    /**
+     * Waits until the leader of every partition serves it. A broker answers metadata for a new partition a moment
+     * before it can append to it, and an idempotent producer whose first batch meets that gap can lose the batch
+     * silently when a later one lands first (KAFKA-15591). A list-offsets request is served by the partition's
+     * leader itself, so once it succeeds for every partition a producer's first batch finds its partition ready.
+     */
+    private static void awaitLeadersServe(Admin admin, Iterable<TopicState> states) {
+        Map<TopicPartition, OffsetSpec> partitions = new LinkedHashMap<>();
+        for (TopicState state : states) {
+            for (int p = 0; p < state.partitions(); p++) partitions.put(new TopicPartition(state.name(), p), OffsetSpec.latest());
+        }
+        String what = "the leaders of " + partitions.keySet();
+        long deadline = System.nanoTime() + VISIBILITY_TIMEOUT.toNanos();
+        while (true) {
             try {
-                Thread.sleep(VISIBILITY_POLL.toMillis());
+                admin.listOffsets(partitions, new ListOffsetsOptions().timeoutMs(LEADER_PROBE_TIMEOUT_MS)).all().get();
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+                    throw new KafkaException(what + " do not serve them " + VISIBILITY_TIMEOUT.toSeconds() + " s after creating them: "
+                            + e.getCause(), e.getCause());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new KafkaException("interrupted while waiting for topics " + topics.all() + " to appear", e);
+                throw new KafkaException("interrupted while waiting for " + what, e);
             }
+            pause(what);
+        }
+    }
+
+    private static void pause(String waitingFor) {
+        try {
+            Thread.sleep(VISIBILITY_POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while waiting for " + waitingFor, e);
         }
     }
 
