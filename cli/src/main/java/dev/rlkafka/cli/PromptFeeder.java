@@ -9,11 +9,16 @@ import dev.rlkafka.schemas.serde.RlSerdes;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /** Writes a task's training prompts to rl.prompts, keyed by prompt id. */
 final class PromptFeeder {
@@ -29,6 +34,7 @@ final class PromptFeeder {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 5);
         try (var producer = new KafkaProducer<>(props, new StringSerializer(), RlSerdes.prompt().serializer())) {
+            List<Future<RecordMetadata>> sends = new ArrayList<>(prompts.size());
             Instant now = Instant.now();
             for (TaskPrompt p : prompts) {
                 String promptId = idPrefix + p.id();
@@ -40,10 +46,22 @@ final class PromptFeeder {
                         .setGroupSize(groupSize)
                         .setCreatedAtMs(now)
                         .build();
-                producer.send(new ProducerRecord<>(topics.prompts(), promptId, prompt));
+                sends.add(producer.send(new ProducerRecord<>(topics.prompts(), promptId, prompt)));
             }
-            producer.flush();
+            for (Future<RecordMetadata> send : sends) await(send, topics.prompts());
         }
         return prompts.size();
+    }
+
+    /** A prompt the broker did not take is an error, not a silently shorter run. */
+    private static void await(Future<RecordMetadata> send, String topic) {
+        try {
+            send.get();
+        } catch (ExecutionException e) {
+            throw new KafkaException("cannot write a prompt to " + topic + ": " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while writing prompts to " + topic, e);
+        }
     }
 }

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,13 +69,15 @@ final class TopicReader {
     static void produce(String bootstrap, String topic, List<ScoredGroup> groups, List<byte[]> extraValues) throws Exception {
         try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer())) {
+            List<Future<RecordMetadata>> sends = new ArrayList<>();
             for (ScoredGroup g : groups) {
-                producer.send(new ProducerRecord<>(topic, g.getGroupId(), RlSerdes.scoredGroup().codec().encode(topic, g)));
+                sends.add(producer.send(new ProducerRecord<>(topic, g.getGroupId(), RlSerdes.scoredGroup().codec().encode(topic, g))));
             }
             for (int i = 0; i < extraValues.size(); i++) {
-                producer.send(new ProducerRecord<>(topic, "extra-" + i, extraValues.get(i)));
+                sends.add(producer.send(new ProducerRecord<>(topic, "extra-" + i, extraValues.get(i))));
             }
-            producer.flush();
+            // a failed send must fail the test here, not show up later as a group the trainer "skipped"
+            for (Future<RecordMetadata> send : sends) send.get();
         }
     }
 

@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,6 +61,8 @@ class TrainerCrashRecoveryTest {
             groups = Fixtures.sampledGroups(sampler, "crash-g", GROUPS, 4, 5);
         }
         TopicReader.produce(bootstrap, topics.scoredGroups(), groups, List.of());
+        assertEquals(GROUPS, TopicReader.endOffsets(bootstrap, topics.scoredGroups(), "read_committed").values().stream()
+                .mapToLong(Long::longValue).sum(), "groups on the topic before the trainer starts");
         Path checkpointDir = dir.resolve("ckpt");
         // K=1 (a version per step) and no staleness drops: every group is trained, GROUPS / B steps in all
         List<String> args = List.of("--bootstrap", bootstrap, "--prefix", prefix, "--checkpoint-dir", checkpointDir.toString(),
@@ -87,10 +91,13 @@ class TrainerCrashRecoveryTest {
         Checkpoint checkpoint = Checkpoint.read(checkpointDir.resolve(TrainerConfig.CHECKPOINT_FILE));
         TrainerState state = TrainerState.fromMetadata(checkpoint.metadata(), "final checkpoint");
         Audit onTopic = Audit.of(groups.stream().map(ScoredGroup::getGroupId).toList());
-        assertEquals(onTopic, state.trained(), "every group on the topic trained exactly once (count and id hash)");
-        assertEquals(Audit.EMPTY, state.dropped());
-        assertEquals(Audit.EMPTY, state.deadLettered());
-        assertEquals(GROUPS / BATCH_GROUPS, state.step());
+        // on a failure, what each run did: where it resumed, what it published, how it stopped
+        Supplier<String> story = () -> "final checkpoint " + checkpoint.metadata() + "\nfirst run:\n" + keyLines(firstLog) + "\n...\n" + tail(firstLog, 6)
+                + "\nsecond run:\n" + keyLines(secondLog);
+        assertEquals(onTopic, state.trained(), () -> "every group on the topic trained exactly once (count and id hash)\n" + story.get());
+        assertEquals(Audit.EMPTY, state.dropped(), story);
+        assertEquals(Audit.EMPTY, state.deadLettered(), story);
+        assertEquals(GROUPS / BATCH_GROUPS, state.step(), story);
 
         // each version once (the helper fails on a repeat or a second sha256), complete, increasing, none missing
         Map<Long, String> versions = TopicReader.publishedVersions(bootstrap, topics.policyWeights());
@@ -125,11 +132,27 @@ class TrainerCrashRecoveryTest {
         }
     }
 
+    /** A trainer's lines that tell where it started, resumed, published and stopped, for a failure message. */
+    private static String keyLines(Path log) {
+        try {
+            return Files.readAllLines(log).stream()
+                    .filter(l -> l.contains("resuming") || l.contains("reading") || l.contains("version") && !l.contains("step ")
+                            || l.contains("stopping") || l.contains("WARN") || l.contains("ERROR"))
+                    .collect(Collectors.joining("\n"));
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
     /** The last lines of a trainer's output, for a failure message. */
     private static String tail(Path log) {
+        return tail(log, 40);
+    }
+
+    private static String tail(Path log, int count) {
         try {
             List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
         } catch (IOException e) {
             return "(cannot read " + log + ": " + e + ")";
         }
