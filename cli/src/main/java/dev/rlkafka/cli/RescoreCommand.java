@@ -6,6 +6,7 @@ import dev.rlkafka.cli.observe.RescoreReport;
 import dev.rlkafka.cli.observe.RescoreScorers;
 import dev.rlkafka.cli.observe.TopicKind;
 import dev.rlkafka.cli.observe.TopicReader;
+import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Reward;
@@ -38,6 +39,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 
 /** Re-scores every rollout of a run with another scorer, to a new rewards topic, and reports the agreement. */
 @Command(name = "rescore", mixinStandardHelpOptions = true,
@@ -149,6 +151,7 @@ final class RescoreCommand implements Callable<Integer> {
             TopicSpec spec = new TopicSpec(out, partitions, rewards.cleanupPolicy(), rewards.retentionMs(), rewards.maxMessageBytes());
             if (!admin.listTopics().names().get().contains(out)) {
                 admin.createTopics(List.of(new NewTopic(out, partitions, replicas).configs(spec.configs()))).all().get();
+                TopicAdmin.awaitLeadersServe(admin, IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(out, p)).toList());
                 return partitions;
             }
             TopicDescription existing = admin.describeTopics(List.of(out)).allTopicNames().get().get(out);

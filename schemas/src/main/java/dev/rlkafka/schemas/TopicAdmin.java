@@ -86,7 +86,11 @@ public final class TopicAdmin {
         }
 
         Map<String, TopicState> states = awaitAllExist(admin, topics);
-        awaitLeadersServe(admin, states.values());
+        List<TopicPartition> created = new ArrayList<>();
+        for (TopicState state : states.values()) {
+            for (int p = 0; p < state.partitions(); p++) created.add(new TopicPartition(state.name(), p));
+        }
+        awaitLeadersServe(admin, created);
         for (TopicSpec spec : specs) {
             TopicState state = states.get(spec.name());
             if (state.partitions() != spec.partitions()) {
@@ -138,12 +142,13 @@ public final class TopicAdmin {
      * before it can append to it, and an idempotent producer whose first batch meets that gap can lose the batch
      * silently when a later one lands first (KAFKA-15591). A list-offsets request is served by the partition's
      * leader itself, so once it succeeds for every partition a producer's first batch finds its partition ready.
+     * Call it after creating a topic anywhere else too.
+     *
+     * @throws KafkaException when a leader still does not serve its partition after 30 s
      */
-    private static void awaitLeadersServe(Admin admin, Iterable<TopicState> states) {
+    public static void awaitLeadersServe(Admin admin, List<TopicPartition> created) {
         Map<TopicPartition, OffsetSpec> partitions = new LinkedHashMap<>();
-        for (TopicState state : states) {
-            for (int p = 0; p < state.partitions(); p++) partitions.put(new TopicPartition(state.name(), p), OffsetSpec.latest());
-        }
+        for (TopicPartition tp : created) partitions.put(tp, OffsetSpec.latest());
         String what = "the leaders of " + partitions.keySet();
         long deadline = System.nanoTime() + VISIBILITY_TIMEOUT.toNanos();
         while (true) {
