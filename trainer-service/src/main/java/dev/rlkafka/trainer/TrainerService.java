@@ -18,6 +18,7 @@ import dev.rlkafka.schemas.serde.RlSerdes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -131,6 +132,9 @@ public final class TrainerService implements AutoCloseable {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.trainerId() + "-scored-groups");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // positions come from the checkpoint (or the beginning): one out of range means the groups it resumes from
+        // were deleted, and the default reset to the end would skip the rest silently
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         // scored groups are written in the reward-service's transactions: never train on an aborted one
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
         // a scored group can be up to 16 MiB (TopicSpec); the fetch limits must let one through whole
@@ -225,8 +229,9 @@ public final class TrainerService implements AutoCloseable {
             String stored = checkpoint == null ? null : checkpoint.metadata().get(OFFSET_KEY_PREFIX + tp.partition());
             if (stored == null) consumer.seekToBeginning(List.of(tp));
             else consumer.seek(tp, Long.parseLong(stored));
-            handled.put(tp, consumer.position(tp));
         }
+        // only once every partition has a position: position() resolves them all, and there is no reset to fall back on
+        for (TopicPartition tp : partitions) handled.put(tp, consumer.position(tp));
         checkpointed = Map.copyOf(handled);
         if (config.stopAtEnd()) endAtStart = consumer.endOffsets(partitions);
         log.info("trainer at step {} version {} reading {} from {}", state.step(), state.policyVersion(), topic, handled);
@@ -332,6 +337,11 @@ public final class TrainerService implements AutoCloseable {
             }
         } catch (WakeupException e) {
             if (running) failure = e;   // a wakeup not from close() is a bug
+        } catch (OffsetOutOfRangeException e) {
+            failure = new IllegalStateException(("the scored groups at %s are gone (deleted by retention or delete-records before"
+                    + " they were trained); resuming past them would break exactly once, so the trainer stops at step %d version %d")
+                    .formatted(e.offsetOutOfRangePartitions(), step, policyVersion), e);
+            log.error("trainer stopped: {}", failure.getMessage());
         } catch (Throwable e) {
             failure = e;
             log.error("trainer stopped on an error at step {} version {}", step, policyVersion, e);

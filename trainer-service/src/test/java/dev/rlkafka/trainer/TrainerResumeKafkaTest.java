@@ -10,6 +10,11 @@ import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.ScoredGroup;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * For every algorithm, a trainer stopped and restarted from its checkpoint ends with the very weights and optimiser
- * state (PPO: critic included) of one that ran through: the checkpoint holds everything an update depends on.
+ * state (PPO: critic included) of one that ran through: the checkpoint holds everything an update depends on. And
+ * one whose next groups were deleted stops rather than skip them.
  */
 @ExtendWith(KafkaExtension.class)
 class TrainerResumeKafkaTest {
@@ -69,6 +75,34 @@ class TrainerResumeKafkaTest {
                 "the critic is in the checkpoint exactly when the algorithm is PPO");
         assertEquals(TrainerState.fromMetadata(ranThrough.metadata(), "through").trained(),
                 TrainerState.fromMetadata(resumed.metadata(), "resumed").trained(), "the same groups trained once");
+    }
+
+    @Test
+    void aRestartWhoseNextGroupsWereDeletedStopsInsteadOfSkippingThem(TestKafka kafka) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Path reference = dir.resolve("reference.ckpt");
+        Fixtures.writeReference(reference, 5);
+        List<ScoredGroup> groups;
+        try (Policy sampler = Fixtures.tinyPolicy(5)) {
+            groups = Fixtures.sampledGroups(sampler, "deleted-g", GROUPS, 4, 9);
+        }
+        Topics topics = topics("deleted");
+        TrainerConfig config = config(bootstrap, topics, reference, dir.resolve("deleted"), Algorithm.GRPO);
+        TopicReader.produce(bootstrap, topics.scoredGroups(), groups.subList(0, 4), List.of());
+        runToEnd(config, 2);   // the checkpoint resumes at offset 4
+        TopicReader.produce(bootstrap, topics.scoredGroups(), groups.subList(4, GROUPS), List.of());
+        TopicPartition partition = new TopicPartition(topics.scoredGroups(), 0);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.deleteRecords(Map.of(partition, RecordsToDelete.beforeOffset(5))).all().get();   // group 5 of 6 is gone
+        }
+
+        try (TrainerService service = new TrainerService(config).start()) {
+            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not stop in 60 s");
+            String failure = service.failure().map(Throwable::getMessage).orElse("no failure");
+            assertTrue(failure.contains("are gone") && failure.contains(partition.toString()), failure);
+            assertEquals(2, service.step(), "nothing trained past the gap");
+        }
+        assertEquals(2, TrainerState.fromMetadata(Checkpoint.read(config.checkpointPath()).metadata(), "after").step());
     }
 
     /** Which optimiser-state tensors differ, and the largest absolute difference among them. */
