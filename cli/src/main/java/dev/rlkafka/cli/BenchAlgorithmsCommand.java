@@ -66,8 +66,11 @@ final class BenchAlgorithmsCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--work-dir", defaultValue = "runs/bench/algorithms",
-            description = "Checkpoints and reward-service state of the runs; a sub-folder per bench (default: ${DEFAULT-VALUE}).")
+            description = "Checkpoints and reward-service state of the runs; a sub-folder per bench, removed when it succeeds (default: ${DEFAULT-VALUE}).")
     Path workDir;
+
+    @Option(names = "--keep-work-dir", description = "Keep the bench's sub-folder of --work-dir after it succeeds (removed by default).")
+    boolean keepWorkDir;
 
     @Option(names = "--verbose", description = "Keep the services' own INFO logs.")
     boolean verbose;
@@ -78,7 +81,8 @@ final class BenchAlgorithmsCommand implements Callable<Integer> {
         BenchAlgorithms.Settings settings = new BenchAlgorithms.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
                 sftSteps, algorithms, rlSteps, lr, batchGroups, groupSize, maxStaleness, target, evalEvery, evalPrompts,
                 workDir.resolve(runId));
-        return BenchRunner.run(bootstrap, verbose, json, cluster -> new BenchAlgorithms(settings, cluster, runId, System.out).run(),
+        return BenchRunner.run(bootstrap, verbose, json, settings.workDir(), keepWorkDir,
+                cluster -> new BenchAlgorithms(settings, cluster, runId, System.out).run(),
                 BenchAlgorithms::table, BenchAlgorithms::json);
     }
 }

@@ -106,8 +106,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--work-dir", defaultValue = "runs/bench/pipeline",
-            description = "Checkpoints and reward-service state of the measured runs; a sub-folder per bench (default: ${DEFAULT-VALUE}).")
+            description = "Checkpoints and reward-service state of the measured runs; a sub-folder per bench, removed when it succeeds (default: ${DEFAULT-VALUE}).")
     Path workDir;
+
+    @Option(names = "--keep-work-dir", description = "Keep the bench's sub-folder of --work-dir after it succeeds (removed by default).")
+    boolean keepWorkDir;
 
     @Option(names = "--verbose", description = "Keep the services' own INFO logs.")
     boolean verbose;
@@ -118,7 +121,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
         BenchPipeline.Settings settings = new BenchPipeline.Settings(Tasks.byName(task), model.modelConfig(), model.device(),
                 sftSteps, lr, batchGroups, groupSize, steps, warmupSteps, pairs, maxStaleness, inProcessThreads, target, evalEvery,
                 evalPrompts, maxSteps, seeds, rawRepeats, skipTimeToTarget, workDir.resolve(runId));
-        return BenchRunner.run(bootstrap, verbose, json, cluster -> new BenchPipeline(settings, cluster, runId, System.out).run(),
+        return BenchRunner.run(bootstrap, verbose, json, settings.workDir(), keepWorkDir,
+                cluster -> new BenchPipeline(settings, cluster, runId, System.out).run(),
                 BenchPipeline::table, BenchPipeline::json);
     }
 }

@@ -4,12 +4,15 @@ import ch.qos.logback.classic.Level;
 import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * What every {@code bench} command does around its measurement: quiets the services' logs, starts the
@@ -33,8 +36,12 @@ final class BenchRunner {
         return LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }
 
-    static <R> int run(String bootstrap, boolean verbose, Path json, Bench<R> bench, Function<R, String> table,
-                       Function<R, String> toJson) throws Exception {
+    /**
+     * @param runDir     the bench's own work folder (checkpoints, reward-service state): removed once the JSON is
+     *                   written unless {@code keepRunDir}; a failed bench leaves it for a look
+     */
+    static <R> int run(String bootstrap, boolean verbose, Path json, Path runDir, boolean keepRunDir, Bench<R> bench,
+                       Function<R, String> table, Function<R, String> toJson) throws Exception {
         if (!verbose) {
             for (String name : SERVICE_LOGGERS) ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
         }
@@ -51,9 +58,22 @@ final class BenchRunner {
             if (json.toAbsolutePath().getParent() != null) Files.createDirectories(json.toAbsolutePath().getParent());
             Files.writeString(json, toJson.apply(result));
             System.out.println("JSON: " + json);
+            if (keepRunDir) {
+                System.out.println("checkpoints of the measured runs: " + runDir);
+            } else {
+                deleteRecursively(runDir);   // a few MB per bench that nothing reads again
+                System.out.println("removed the measured runs' checkpoints (" + runDir + "); --keep-work-dir keeps them");
+            }
             return 0;
         } finally {
             if (broker != null) broker.close();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(path);
         }
     }
 }
