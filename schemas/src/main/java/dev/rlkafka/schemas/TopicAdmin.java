@@ -45,7 +45,8 @@ public final class TopicAdmin {
     }
 
     /**
-     * Creates every missing topic of the run with its {@link TopicSpec}; idempotent.
+     * Creates every missing topic of the run with its {@link TopicSpec}, and returns once every partition's leader
+     * serves it (see {@link #awaitLeadersServe}); idempotent.
      *
      * <p>An existing topic with another partition count is an error (co-partitioning and key
      * routing depend on it; adding partitions later would move keys). Existing topics whose managed

@@ -339,7 +339,7 @@ public final class TrainerService implements AutoCloseable {
             if (running) failure = e;   // a wakeup not from close() is a bug
         } catch (OffsetOutOfRangeException e) {
             failure = new IllegalStateException(("the scored groups at %s are gone (deleted by retention or delete-records before"
-                    + " they were trained); resuming past them would break exactly once, so the trainer stops at step %d version %d")
+                    + " they were trained); going on past them would break exactly once, so the trainer stops at step %d version %d")
                     .formatted(e.offsetOutOfRangePartitions(), step, policyVersion), e);
             log.error("trainer stopped: {}", failure.getMessage());
         } catch (Throwable e) {
