@@ -45,12 +45,8 @@ class TrainerResumeKafkaTest {
     @EnumSource(Algorithm.class)
     void aRestartedTrainerEndsBitIdenticalToOneThatRanThrough(Algorithm algorithm, TestKafka kafka) throws Exception {
         String bootstrap = kafka.bootstrapServers();
-        Path reference = dir.resolve("reference.ckpt");
-        Fixtures.writeReference(reference, 5);
-        List<ScoredGroup> groups;
-        try (Policy sampler = Fixtures.tinyPolicy(5)) {
-            groups = Fixtures.sampledGroups(sampler, "resume-g", GROUPS, 4, 9);
-        }
+        Path reference = reference();
+        List<ScoredGroup> groups = groups("resume-g");
 
         // through: all six groups on the topic, three steps of two groups
         Topics through = topics("through");
@@ -80,12 +76,8 @@ class TrainerResumeKafkaTest {
     @Test
     void aRestartWhoseNextGroupsWereDeletedStopsInsteadOfSkippingThem(TestKafka kafka) throws Exception {
         String bootstrap = kafka.bootstrapServers();
-        Path reference = dir.resolve("reference.ckpt");
-        Fixtures.writeReference(reference, 5);
-        List<ScoredGroup> groups;
-        try (Policy sampler = Fixtures.tinyPolicy(5)) {
-            groups = Fixtures.sampledGroups(sampler, "deleted-g", GROUPS, 4, 9);
-        }
+        Path reference = reference();
+        List<ScoredGroup> groups = groups("deleted-g");
         Topics topics = topics("deleted");
         TrainerConfig config = config(bootstrap, topics, reference, dir.resolve("deleted"), Algorithm.GRPO);
         TopicReader.produce(bootstrap, topics.scoredGroups(), groups.subList(0, 4), List.of());
@@ -123,6 +115,19 @@ class TrainerResumeKafkaTest {
             if (differs) differing++;
         }
         return differing + " of " + expected.size() + " tensors differ, by at most " + largest;
+    }
+
+    private Path reference() throws Exception {
+        Path reference = dir.resolve("reference.ckpt");
+        Fixtures.writeReference(reference, 5);
+        return reference;
+    }
+
+    /** GROUPS groups sampled from the reference's tiny policy, ids starting with {@code idPrefix}. */
+    private static List<ScoredGroup> groups(String idPrefix) {
+        try (Policy sampler = Fixtures.tinyPolicy(5)) {
+            return Fixtures.sampledGroups(sampler, idPrefix, GROUPS, 4, 9);
+        }
     }
 
     private static Topics topics(String name) {
