@@ -134,14 +134,10 @@ class TrainerCrashRecoveryTest {
 
     /** A trainer's lines that tell where it started, resumed, published and stopped, for a failure message. */
     private static String keyLines(Path log) {
-        try {
-            return Files.readAllLines(log).stream()
-                    .filter(l -> l.contains("resuming") || l.contains("reading") || l.contains("version") && !l.contains("step ")
-                            || l.contains("stopping") || l.contains("WARN") || l.contains("ERROR"))
-                    .collect(Collectors.joining("\n"));
-        } catch (IOException e) {
-            return "(cannot read " + log + ": " + e + ")";
-        }
+        return lines(log).stream()
+                .filter(l -> l.contains("resuming") || l.contains("reading") || l.contains("version") && !l.contains("step ")
+                        || l.contains("stopping") || l.contains("WARN") || l.contains("ERROR"))
+                .collect(Collectors.joining("\n"));
     }
 
     /** The last lines of a trainer's output, for a failure message. */
@@ -150,11 +146,16 @@ class TrainerCrashRecoveryTest {
     }
 
     private static String tail(Path log, int count) {
+        List<String> lines = lines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
+    }
+
+    /** A trainer's output, or one line saying why it cannot be read: a failure message should not fail itself. */
+    private static List<String> lines(Path log) {
         try {
-            List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
+            return Files.exists(log) ? Files.readAllLines(log) : List.of();
         } catch (IOException e) {
-            return "(cannot read " + log + ": " + e + ")";
+            return List.of("(cannot read " + log + ": " + e + ")");
         }
     }
 }
