@@ -1,11 +1,13 @@
 package dev.rlkafka.reward;
 
+import dev.rlkafka.schemas.TopicSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.config.TopicConfig;
@@ -67,6 +69,12 @@ public final class RewardService implements AutoCloseable {
         // the group stores' changelogs are compacted, but only closed segments are: with the broker's 1 GiB
         // default a run's changelog would keep every group state it ever wrote
         props.put(StreamsConfig.topicPrefix(TopicConfig.SEGMENT_BYTES_CONFIG), CHANGELOG_SEGMENT_BYTES);
+        // a scored group, and the pending group in the changelog, hold all G rollouts, and a dead letter a whole
+        // record: with the client's 1 MiB default a large group fails on send, the stream thread dies, and its
+        // replacement fails on the same records for ever. The changelogs get the same cap as the topics.
+        int largest = TopicSpec.forRun(config.topics(), 1).stream().mapToInt(TopicSpec::maxMessageBytes).max().orElseThrow();
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), largest);
+        props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), largest);
         // a new application reads the rollouts already on the topic, not only those written after it started
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         return props;

@@ -113,6 +113,36 @@ class RewardServiceKafkaTest {
     }
 
     @Test
+    void aGroupLargerThanTheClientsOneMebibyteDefaultIsScored(TestKafka kafka) throws Exception {
+        Topics topics = Topics.withPrefix("reward-big-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        TopicAdmin.ensureTopics(kafka.bootstrapServers(), topics, 1, (short) 1);
+        RewardConfig config = RewardConfig.defaults(kafka.bootstrapServers()).withTopics(topics).withStateDir(stateDir)
+                .withReplicationFactor(1).withIntervals(Duration.ofMillis(200), Duration.ofSeconds(1));
+        // three 400 KB rollouts (rl.rollouts takes 2 MiB each): the scored group, and the pending group in the
+        // changelog once all three have arrived, are over the producer's 1 MiB default
+        String long42 = "42" + " ".repeat(400 * 1024);
+        try (RewardService service = new RewardService(config).start();
+             var producer = new KafkaProducer<String, byte[]>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                     ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024,
+                     ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 4; i++) {
+                var value = RlSerdes.rollout().serializer().serialize(topics.rollouts(), rollout("big", i, 4, i < 3 ? long42 : "x"));
+                producer.send(new ProducerRecord<>(topics.rollouts(), "big", value)).get();
+            }
+
+            List<ConsumerRecord<String, byte[]>> scored = consume(kafka, topics.scoredGroups(), got -> !got.isEmpty());
+            assertEquals(1, scored.size(), "one scored group");
+            assertTrue(scored.get(0).value().length > 1024 * 1024, "the scored group is " + scored.get(0).value().length + " bytes");
+            ScoredGroup group = RlSerdes.scoredGroup().codec().decode(scored.get(0));
+            assertEquals(4, group.getRewards().size());
+            assertTrue(group.getAdvantages().get(0) > 0 && group.getAdvantages().get(3) < 0, "advantages " + group.getAdvantages());
+            assertEquals(0, readToEnd(kafka, topics.deadLetters()), "nothing dead-lettered");
+            assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, service.state());
+        }
+    }
+
+    @Test
     void awaitCaughtUpReturnsOnceEveryCommittedRolloutIsScored(TestKafka kafka) throws Exception {
         Topics topics = Topics.withPrefix("caught-up-" + UUID.randomUUID().toString().substring(0, 8) + ".");
         TopicAdmin.ensureTopics(kafka.bootstrapServers(), topics, 2, (short) 1);
