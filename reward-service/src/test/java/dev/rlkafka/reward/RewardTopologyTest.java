@@ -240,6 +240,19 @@ class RewardTopologyTest {
     }
 
     @Test
+    void finiteScoresTooLargeToNormaliseDeadLetterTheGroupInsteadOfNaNAdvantages() {
+        start(withExtraScorer(true));
+        group("g1", "42", "41");
+        judge("g1", 1e308, 1.5e308);   // finite, but their sum is not
+        DeadLetter letter = onlyDeadLetter(GroupAssembly.NON_FINITE_SCORE);
+        assertTrue(letter.getReason().contains("g1") && letter.getReason().contains("too large"), letter.getReason());
+        assertTrue(scoredGroups.isEmpty(), "no scored group with NaN advantages");
+        group("g2", "42", "41");
+        judge("g2", 1.0, 0.0);
+        assertEquals(List.of("g2"), scoredGroups.readKeyValuesToList().stream().map(kv -> kv.key).toList(), "the next group still scores");
+    }
+
+    @Test
     void rewardForAnUnknownRolloutIsDeadLettered() {
         start(withExtraScorer(true));
         group("g1", "42", "41");

@@ -1,5 +1,7 @@
 package dev.rlkafka.policy.loss;
 
+import java.util.Arrays;
+
 /** Group-relative advantages (GRPO, Shao et al. 2024): each rollout's reward against its group's. */
 public final class Advantages {
 
@@ -15,6 +17,8 @@ public final class Advantages {
      *
      * @param rewards the G final rewards of one group, finite, G ≥ 1
      * @param eps     added to std, ≥ 0
+     * @throws IllegalArgumentException when a reward is not finite, or the rewards are so large that their mean,
+     *                                  std or an advantage overflows (finite but absurd scores from a scorer)
      */
     public static double[] groupNormalised(double[] rewards, boolean divideByStd, double eps) {
         if (rewards == null || rewards.length == 0) throw new IllegalArgumentException("rewards must be a non-empty group");
@@ -35,8 +39,19 @@ public final class Advantages {
         // equal rewards: nothing to learn from this group. Tested exactly, not via std: the rounded mean of
         // {0.7, 0.7, 0.7} is 0.7000000000000001, and (r − mean)/std would turn that rounding into ±1.
         if (allEqual(rewards)) return advantages;
+        // {1e308, 1.5e308} would give a NaN for every advantage and {1e200, −1e200} all zeros: refuse, not guess
+        if (!Double.isFinite(mean) || (divideByStd && !Double.isFinite(std))) {
+            throw new IllegalArgumentException("rewards %s are too large to normalise: mean %s, std %s"
+                    .formatted(Arrays.toString(rewards), mean, std));
+        }
         double scale = divideByStd ? 1 / (std + eps) : 1;
-        for (int i = 0; i < rewards.length; i++) advantages[i] = (rewards[i] - mean) * scale;
+        for (int i = 0; i < rewards.length; i++) {
+            advantages[i] = (rewards[i] - mean) * scale;
+            if (!Double.isFinite(advantages[i])) {
+                throw new IllegalArgumentException("rewards %s are too large to normalise: the advantage of reward %d overflows"
+                        .formatted(Arrays.toString(rewards), i));
+            }
+        }
         return advantages;
     }
 

@@ -42,4 +42,17 @@ class AdvantagesTest {
         assertThrows(IllegalArgumentException.class, () -> Advantages.groupNormalised(new double[0], true, 1e-6));
         assertThrows(IllegalArgumentException.class, () -> Advantages.groupNormalised(new double[] {1, 2}, true, -1));
     }
+
+    @Test
+    void rejectsFiniteRewardsWhoseMeanStdOrAdvantageOverflows() {
+        // the sum overflows: every advantage would be NaN
+        var e = assertThrows(IllegalArgumentException.class, () -> Advantages.groupNormalised(new double[] {1e308, 1.5e308}, true, 1e-6));
+        assertTrue(e.getMessage().contains("too large"), e.getMessage());
+        // the variance overflows: every advantage would be 0
+        assertThrows(IllegalArgumentException.class, () -> Advantages.groupNormalised(new double[] {1e200, -1e200}, true, 1e-6));
+        // r − mean overflows
+        assertThrows(IllegalArgumentException.class, () -> Advantages.groupNormalised(new double[] {1.7e308, -1.7e308, -1.7e308}, false, 1e-6));
+        // without dividing by std the variance does not matter
+        assertArrayEquals(new double[] {1e200, -1e200}, Advantages.groupNormalised(new double[] {1e200, -1e200}, false, 1e-6), 0);
+    }
 }
