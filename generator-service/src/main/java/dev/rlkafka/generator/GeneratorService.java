@@ -101,6 +101,8 @@ public final class GeneratorService implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> weightsConsumer;
     private KafkaProducer<String, byte[]> producer;
     private KafkaProducer<String, byte[]> deadLetterProducer;
+    /** Dead letters written so far (committed prompt ones, acknowledged weight ones): {@code dead_letters} in rl.metrics. */
+    private final AtomicLong deadLetters = new AtomicLong();
     private Thread samplingThread;
     private Thread weightsThread;
 
@@ -401,6 +403,7 @@ public final class GeneratorService implements AutoCloseable {
         deadLetterProducer.send(new ProducerRecord<>(topics.deadLetters(), config.generatorId(), value), (meta, e) -> {
             if (e != null) log.error("cannot write dead letter of {}-{}@{} to {}", letter.getSourceTopic(),
                     letter.getSourcePartition(), letter.getSourceOffset(), topics.deadLetters(), e);
+            else deadLetters.incrementAndGet();
         });
     }
 
@@ -514,7 +517,7 @@ public final class GeneratorService implements AutoCloseable {
         long seed = config.seed() + batchNumber++ * SEED_STRIDE;
         List<Rollout> rollouts = prompts.isEmpty() ? List.of() : generator.generate(prompts, seed);
         double seconds = (System.nanoTime() - started) / 1e9;
-        if (write(rollouts, letters, offsets, metric(prompts.size(), rollouts, seconds, room - prompts.size() <= 0))) {
+        if (write(rollouts, letters, offsets, metric(prompts.size(), rollouts, letters.size(), seconds, room - prompts.size() <= 0))) {
             gate.admitted(prompts.size());
             groupsAdmitted = gate.admittedGroups();
             lastSwapMs = -1;
@@ -570,6 +573,7 @@ public final class GeneratorService implements AutoCloseable {
             // (offsets after rollouts) or lose it (offsets before); committing both atomically does neither
             producer.sendOffsetsToTransaction(offsets, promptConsumer.groupMetadata());
             producer.commitTransaction();
+            deadLetters.addAndGet(letters.size());
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
             // another instance owns our transactional id or the broker refuses us: nothing to retry
             throw new IllegalStateException("generator " + config.generatorId() + " cannot write transactions any more ("
@@ -632,7 +636,8 @@ public final class GeneratorService implements AutoCloseable {
         }
     }
 
-    private Metric metric(int prompts, List<Rollout> rollouts, double seconds, boolean gateClosedAfter) {
+    /** @param letters the batch's dead letters, committed with the metric */
+    private Metric metric(int prompts, List<Rollout> rollouts, int letters, double seconds, boolean gateClosedAfter) {
         long tokens = rollouts.stream().mapToLong(r -> r.getCompletionTokenIds().size()).sum();
         Map<String, Double> values = new LinkedHashMap<>();
         values.put("prompts", (double) prompts);
@@ -643,6 +648,7 @@ public final class GeneratorService implements AutoCloseable {
         values.put("latest_version", (double) gate.latestVersion());
         values.put("groups_admitted", (double) (gate.admittedGroups() + prompts));
         values.put("paused", gateClosedAfter ? 1.0 : 0.0);
+        values.put("dead_letters", (double) (deadLetters.get() + letters));
         if (lastSwapMs >= 0) values.put("swap_ms", (double) lastSwapMs);
         return Metric.newBuilder()
                 .setServiceId(config.generatorId())

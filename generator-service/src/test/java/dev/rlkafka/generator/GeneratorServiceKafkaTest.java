@@ -117,6 +117,9 @@ class GeneratorServiceKafkaTest {
             assertEquals(GeneratorService.BATCH_METRIC, first.getKind());
             assertEquals(config.generatorId(), first.getServiceId());
             assertTrue(first.getValues().get("rollouts") > 0 && first.getValues().containsKey("tokens_per_s"), first.toString());
+            // the garbage and the too-long prompt are counted with the batch that committed them
+            metrics.await("a batch metric counting both prompt dead letters",
+                    m -> m.stream().anyMatch(b -> b.getValues().getOrDefault("dead_letters", 0.0) >= 2));
 
             assertEquals(6, service.groupsAdmitted());
             assertTrue(service.isRunning() && service.failure().isEmpty(), "still running: " + service.failure());

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param versionAdvanced     this step completed a version (every K steps): it is to be checkpointed and published
  * @param groups              groups trained on in this step
  * @param droppedStale        groups dropped as stale since the previous step
+ * @param deadLetters         scored groups this run's trainer has dead-lettered so far (undecodable or untrainable), in
+ *                            all its processes: the count is checkpointed
  * @param rewardMean          mean final reward over the step's rollouts
  * @param accuracy            fraction of rollouts with an {@value #EXACT_ANSWER} score >= 1, over the rollouts that have one;
  *                            NaN when none has
@@ -28,7 +30,7 @@ import java.util.Map;
  * @param diagnostics         the algorithm's own numbers by metric name (PPO: value_loss, ...; DPO: pairs, dpo_margin, ...)
  */
 public record StepResult(long step, long policyVersion, boolean versionAdvanced, int groups, long droppedStale,
-                         double rewardMean, double accuracy, double kl, double loss, double clipFraction,
+                         long deadLetters, double rewardMean, double accuracy, double kl, double loss, double clipFraction,
                          long[] stalenessHistogram, long tokens, long rolloutTokens, double tokensPerSecond,
                          Map<String, Double> diagnostics) {
 

@@ -199,7 +199,7 @@ public final class Trainer implements AutoCloseable {
         boolean advanced = stepsSinceVersion >= config.stepsPerVersion() && advanceVersion();
         long droppedStale = droppedSinceStep;
         droppedSinceStep = 0;
-        return new StepResult(step, policyVersion, advanced, groups, droppedStale, rewardSum / rewards,
+        return new StepResult(step, policyVersion, advanced, groups, droppedStale, deadLettered.count(), rewardSum / rewards,
                 withAnswer == 0 ? Double.NaN : (double) correct / withAnswer, stats.kl(), stats.loss(), stats.clipFraction(),
                 histogram, stats.tokens(), rolloutTokens, stats.tokens() / seconds, stats.diagnostics());
     }

@@ -557,6 +557,7 @@ public final class TrainerService implements AutoCloseable {
         values.put("clip_fraction", result.clipFraction());
         values.put("groups", (double) result.groups());
         values.put("dropped_stale", (double) result.droppedStale());
+        values.put("dead_letters", (double) result.deadLetters());
         long[] histogram = result.stalenessHistogram();
         for (int s = 0; s < histogram.length; s++) values.put("staleness_" + s, (double) histogram[s]);
         values.put("tokens", (double) result.tokens());

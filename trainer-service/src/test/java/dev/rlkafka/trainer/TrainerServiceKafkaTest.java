@@ -90,7 +90,7 @@ class TrainerServiceKafkaTest {
         for (Metric m : metrics) {
             assertEquals(TrainerService.METRIC_KIND, m.getKind());
             for (String key : List.of("reward_mean", "accuracy", "kl", "loss", "clip_fraction", "groups", "dropped_stale",
-                    "staleness_0", "tokens_per_s", "lag", "publish_ms")) {
+                    "dead_letters", "staleness_0", "tokens_per_s", "lag", "publish_ms")) {
                 assertTrue(m.getValues().containsKey(key), "metric of step " + m.getStep() + " lacks " + key + ": " + m.getValues());
             }
             // the wait for a batch is measured from the previous step's end: the first step has none

@@ -79,9 +79,11 @@ class TrainerTest {
         assertEquals(Trainer.Offer.ACCEPTED, trainer.offer(Fixtures.simpleGroup("ok", 2)));         // staleness 1
         assertEquals(Trainer.Offer.ACCEPTED, trainer.offer(Fixtures.simpleGroup("fresh", 3)));      // staleness 0
         assertEquals(Audit.of(List.of("old")), trainer.dropped());
+        trainer.recordDeadLetter("scored-groups-0@7");
         StepResult result = trainer.step();
         assertEquals(2, result.groups());
         assertEquals(1, result.droppedStale());
+        assertEquals(1, result.deadLetters());
         assertArrayEquals(new long[] {1, 1}, result.stalenessHistogram(), "one group at staleness 0, one at 1");
         assertEquals(Audit.of(List.of("ok", "fresh")), trainer.trained());
     }
