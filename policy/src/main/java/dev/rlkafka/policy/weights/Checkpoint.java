@@ -51,22 +51,37 @@ public record Checkpoint(long step, byte[] weights, Map<String, Tensor> optimize
         WeightCodec.loadInto(policy, weights);
     }
 
-    /** Writes to a temp file beside {@code path}, forces it to disk, then renames it over {@code path}
-     *  atomically: a crash leaves either the old checkpoint or the new one, never half of one. */
+    /**
+     * Writes to {@code <path>.tmp}, forces it to disk, renames it over {@code path} atomically and forces the
+     * directory: a crash leaves either the old checkpoint or the new one, never half of one, and once this returns
+     * the new one survives a power loss (the trainer commits a version only after that). One fixed temp name, so
+     * a process killed mid-write leaves at most one stale temp file, which the next write replaces.
+     */
     public void write(Path path) throws IOException {
         byte[] bytes = toBytes();
         Path dir = path.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".tmp");
+        Path tmp = dir.resolve(path.getFileName() + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
             }
             Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            forceDirectory(dir);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The rename is an entry in the directory: without this it can be lost on power loss after the file's own force. */
+    private static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (UnsupportedOperationException | java.nio.file.AccessDeniedException e) {
+            // Windows cannot open a directory as a channel; NTFS journals the rename itself
         }
     }
 

@@ -54,6 +54,20 @@ class CheckpointTest {
     }
 
     @Test
+    void aTempFileLeftByAKilledWriterIsReplacedNotKept(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.ckpt");
+        // a writer killed mid-write leaves its temp file, here longer than the checkpoint that follows it
+        Files.write(dir.resolve("c.ckpt.tmp"), new byte[10 * 1024 * 1024]);
+        try (Policy policy = Policy.create(TINY, Device.cpu(), 3)) {
+            Checkpoint.of(policy, 7, Map.of(), Map.of()).write(file);
+        }
+        assertEquals(7, Checkpoint.read(file).step());
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of(file), files.toList(), "only the checkpoint is left");
+        }
+    }
+
+    @Test
     void truncatedFileIsReportedWithItsPath(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("c.ckpt");
         try (Policy policy = Policy.create(TINY, Device.cpu(), 3)) {
