@@ -5,15 +5,25 @@ import dev.rlkafka.schemas.avro.WeightChunk;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * How a policy version rides {@code rl.policy-weights}: the encoded weights cut into chunks that each
  * carry the version, index, count and the SHA-256 of the whole; and the reassembly on the other side.
  */
 public final class WeightChunks {
+
+    /**
+     * The largest version, in bytes, the {@link Assembler} accepts: a version is reassembled into one
+     * {@code byte[]}, and the JVM refuses arrays this close to {@code Integer.MAX_VALUE} (the JDK's own soft
+     * maximum array length).
+     */
+    public static final int MAX_VERSION_BYTES = Integer.MAX_VALUE - 8;
 
     private WeightChunks() {
     }
@@ -61,16 +71,43 @@ public final class WeightChunks {
     /**
      * Reassembles versions from chunks in any order, one version at a time per key; a generator feeds it
      * every chunk it reads. Not thread-safe.
+     *
+     * <p>Memory stays bounded by the versions still in flight: a version that completes drops every partial
+     * version at or below it (the generator only ever moves to newer weights), and a rejected version is dropped
+     * and remembered, so that its remaining chunks are ignored instead of starting a partial that cannot complete.
      */
     public static final class Assembler {
         private final TreeMap<Long, Partial> partials = new TreeMap<>();
+        // rejected above the newest completed version; a long per bad version, pruned as newer versions complete
+        private final TreeSet<Long> rejected = new TreeSet<>();
 
         /**
-         * @return the whole weights once the last chunk of the version arrives and the SHA-256 matches
-         * @throws InvalidWeightsException on a checksum or size mismatch, or chunks that disagree;
-         *                                 the version is dropped
+         * @return the whole weights once the last chunk of the version arrives and the SHA-256 matches; empty
+         * while chunks are missing, and for every chunk of a version rejected earlier
+         * @throws InvalidWeightsException on a checksum or size mismatch, a count that its chunks cannot make, or
+         *                                 chunks that disagree; the version is dropped and its later chunks ignored
          */
         public Optional<byte[]> add(WeightChunk chunk) {
+            long version = chunk.getVersion();
+            if (rejected.contains(version)) {
+                return Optional.empty();   // dead-lettered once already; the rest of it cannot make valid weights
+            }
+            try {
+                Optional<byte[]> whole = addChecked(chunk);
+                if (whole.isPresent()) {
+                    // partials at or below a complete version can only give weights older than these
+                    partials.headMap(version, true).clear();
+                    rejected.headSet(version, true).clear();
+                }
+                return whole;
+            } catch (InvalidWeightsException e) {
+                partials.remove(version);
+                rejected.add(version);
+                throw e;
+            }
+        }
+
+        private Optional<byte[]> addChecked(WeightChunk chunk) {
             long version = chunk.getVersion();
             if (chunk.getBlobUri() != null) {
                 throw new InvalidWeightsException(version, "version " + version + " points at blob store "
@@ -80,32 +117,57 @@ public final class WeightChunks {
                 throw new InvalidWeightsException(version, "chunk " + chunk.getChunkIndex() + " of version "
                         + version + " has neither bytes nor a blobUri");
             }
-            if (chunk.getChunkCount() < 1 || chunk.getChunkIndex() < 0 || chunk.getChunkIndex() >= chunk.getChunkCount()) {
-                throw new InvalidWeightsException(version, "chunk index " + chunk.getChunkIndex() + " of "
-                        + chunk.getChunkCount() + " is out of range for version " + version);
+            int index = chunk.getChunkIndex();
+            int count = chunk.getChunkCount();
+            long totalBytes = chunk.getTotalBytes();
+            int size = chunk.getBytes().remaining();
+            if (totalBytes < 1 || totalBytes > MAX_VERSION_BYTES) {
+                throw new InvalidWeightsException(version, "totalBytes " + totalBytes + " of version " + version
+                        + " is outside [1, " + MAX_VERSION_BYTES + "]");
+            }
+            if (size < 1 || size > totalBytes) {
+                throw new InvalidWeightsException(version, "chunk " + index + " of version " + version + " has "
+                        + size + " bytes, outside [1, totalBytes " + totalBytes + "]");
+            }
+            if (count < 1 || index < 0 || index >= count) {
+                throw new InvalidWeightsException(version, "chunk index " + index + " of " + count
+                        + " is out of range for version " + version);
+            }
+            // split() cuts every chunk but the last at one size and never an empty one: this chunk's size bounds
+            // the count before anything is kept for it
+            if (count > totalBytes - size + 1) {
+                throw new InvalidWeightsException(version, "chunkCount " + count + " of version " + version
+                        + " is more than its " + totalBytes + " totalBytes allow when chunk " + index + " holds "
+                        + size + " of them (at most " + (totalBytes - size + 1) + ")");
+            }
+            long fullChunks = (totalBytes + size - 1) / size;
+            if (index < count - 1 && count != fullChunks) {
+                throw new InvalidWeightsException(version, "chunkCount " + count + " of version " + version
+                        + " does not match chunk " + index + ": " + totalBytes + " totalBytes in chunks of " + size
+                        + " bytes make " + fullChunks);
             }
             Partial partial = partials.computeIfAbsent(version, v -> new Partial(chunk));
-            if (partial.count != chunk.getChunkCount() || !partial.sha256.equals(chunk.getSha256())
-                    || partial.totalBytes != chunk.getTotalBytes()) {
-                partials.remove(version);
+            if (partial.count != count || !partial.sha256.equals(chunk.getSha256()) || partial.totalBytes != totalBytes) {
                 throw new InvalidWeightsException(version, "chunks of version " + version
                         + " disagree on count, size or sha256 (" + partial.count + "/" + partial.totalBytes + "/"
-                        + partial.sha256 + " vs " + chunk.getChunkCount() + "/" + chunk.getTotalBytes() + "/"
-                        + chunk.getSha256() + ")");
+                        + partial.sha256 + " vs " + count + "/" + totalBytes + "/" + chunk.getSha256() + ")");
             }
-            ByteBuffer bytes = chunk.getBytes().duplicate();
-            byte[] data = new byte[bytes.remaining()];
-            bytes.get(data);
-            partial.chunks[chunk.getChunkIndex()] = data;   // a re-sent chunk replaces its earlier copy
-            if (!partial.complete()) {
+            byte[] data = new byte[size];
+            chunk.getBytes().duplicate().get(data);
+            partial.put(index, data);   // a re-sent chunk replaces its earlier copy
+            if (partial.receivedBytes > partial.totalBytes) {
+                throw new InvalidWeightsException(version, "chunks of version " + version + " hold "
+                        + partial.receivedBytes + " bytes, more than its totalBytes " + partial.totalBytes);
+            }
+            if (partial.chunks.size() < partial.count) {
                 return Optional.empty();
             }
             partials.remove(version);
-            byte[] whole = partial.concat();
-            if (whole.length != partial.totalBytes) {
+            if (partial.receivedBytes != partial.totalBytes) {
                 throw new InvalidWeightsException(version, "version " + version + " reassembled to "
-                        + whole.length + " bytes, its chunks announce " + partial.totalBytes);
+                        + partial.receivedBytes + " bytes, its chunks announce " + partial.totalBytes);
             }
+            byte[] whole = partial.concat();
             String actual = Sha256.hex(whole);
             if (!actual.equals(partial.sha256)) {
                 throw new InvalidWeightsException(version, "version " + version + " has sha256 " + actual
@@ -123,26 +185,27 @@ public final class WeightChunks {
             final int count;
             final long totalBytes;
             final String sha256;
-            final byte[][] chunks;
+            // by index; a map, not an array of count, so memory follows the bytes received, not a claimed count
+            final Map<Integer, byte[]> chunks = new HashMap<>();
+            long receivedBytes;
 
             Partial(WeightChunk first) {
                 this.count = first.getChunkCount();
                 this.totalBytes = first.getTotalBytes();
                 this.sha256 = first.getSha256();
-                this.chunks = new byte[count][];
             }
 
-            boolean complete() {
-                for (byte[] c : chunks) if (c == null) return false;
-                return true;
+            void put(int index, byte[] data) {
+                byte[] earlier = chunks.put(index, data);
+                receivedBytes += data.length - (earlier == null ? 0 : earlier.length);
             }
 
+            /** Only once all {@code count} chunks holding exactly {@code totalBytes} have arrived. */
             byte[] concat() {
-                int size = 0;
-                for (byte[] c : chunks) size += c.length;
-                byte[] out = new byte[size];
+                byte[] out = new byte[Math.toIntExact(totalBytes)];
                 int at = 0;
-                for (byte[] c : chunks) {
+                for (int i = 0; i < count; i++) {
+                    byte[] c = chunks.get(i);
                     System.arraycopy(c, 0, out, at, c.length);
                     at += c.length;
                 }
