@@ -72,7 +72,7 @@ public final class RewardService implements AutoCloseable {
         // a scored group, and the pending group in the changelog, hold all G rollouts, and a dead letter a whole
         // record: with the client's 1 MiB default a large group fails on send, the stream thread dies, and its
         // replacement fails on the same records for ever. The changelogs get the same cap as the topics.
-        int largest = TopicSpec.forRun(config.topics(), 1).stream().mapToInt(TopicSpec::maxMessageBytes).max().orElseThrow();
+        int largest = TopicSpec.largestRecordBytes(config.topics());
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), largest);
         props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), largest);
         // a new application reads the rollouts already on the topic, not only those written after it started

@@ -81,4 +81,9 @@ public record TopicSpec(String name, int partitions, String cleanupPolicy, long 
         specs.add(new TopicSpec(topics.deadLetters(), 1, "delete", Duration.ofDays(30).toMillis(), largest + MIB));
         return List.copyOf(specs);
     }
+
+    /** The largest {@link #maxMessageBytes()} of a run's topics: the max.request.size of a producer that may write any of them. */
+    public static int largestRecordBytes(Topics topics) {
+        return forRun(topics, 1).stream().mapToInt(TopicSpec::maxMessageBytes).max().orElseThrow();
+    }
 }

@@ -157,7 +157,7 @@ public final class TrainerService implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         // TopicSpec: producers must raise max.request.size to the largest record they send (a dead letter
         // carries a whole scored group, a weight chunk is up to 8 MiB)
-        int largest = TopicSpec.forRun(config.topics(), 1).stream().mapToInt(TopicSpec::maxMessageBytes).max().orElseThrow();
+        int largest = TopicSpec.largestRecordBytes(config.topics());
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, largest);
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(64L * 1024 * 1024, 2L * largest));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
