@@ -56,6 +56,8 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
     /** Exactly the groups in {@link #pending}, decoded, in the store's key order. */
     private final Map<String, GroupState> groups = new TreeMap<>();
     private KeyValueStore<String, ClosedGroup> closed;
+    /** Wall-clock ms of the last {@link #init}: restored groups' grace and timeout count from here, not from before a restart. */
+    private long resumedAtMs;
 
     GroupAssembler(RewardConfig config) {
         this.config = config;
@@ -71,6 +73,7 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
         this.closed = context.getStateStore(RewardTopology.CLOSED_GROUPS);
         // init runs again when a task is revived after an aborted transaction: the store is then the truth
         groups.clear();
+        resumedAtMs = context.currentSystemTimeMs();
         try (KeyValueIterator<String, GroupState> all = pending.all()) {
             all.forEachRemaining(kv -> groups.put(kv.key, kv.value));
         }
@@ -218,7 +221,7 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
 
     private void checkGroups(long nowMs) {
         for (GroupState group : List.copyOf(groups.values())) {
-            apply(group, assembly.tick(group, nowMs), nowMs, nowMs);
+            apply(group, assembly.tick(group, nowMs, resumedAtMs), nowMs, nowMs);
         }
         List<String> forgotten = new ArrayList<>();
         try (KeyValueIterator<String, ClosedGroup> all = closed.all()) {

@@ -20,8 +20,9 @@ import java.util.TreeSet;
  * scorer. It is then emitted at once when every optional scorer also scored every rollout, else after
  * {@code optionalGrace} with the silent ones in {@code missingScorers}. An optional scorer counts only when
  * it scored <em>every</em> rollout: weighting it into some rewards of a group but not others would skew the
- * group's advantages. A group not complete {@code groupTimeout} after its first record expires. All times
- * are wall-clock ms passed in by the caller; nothing here reads a clock.
+ * group's advantages. A group not complete {@code groupTimeout} after its first record expires (or after the
+ * service resumed, if it restarted since). All times are wall-clock ms passed in by the caller; nothing here
+ * reads a clock.
  */
 final class GroupAssembly {
     public static final String NON_FINITE_SCORE = "NON_FINITE_SCORE";
@@ -133,12 +134,17 @@ final class GroupAssembly {
         return afterChange(group, nowMs, new ArrayList<>());
     }
 
-    /** What the passing of time does: ends the optional grace, or expires the group. */
-    Step tick(GroupState group, long nowMs) {
-        if (group.requiredCompleteMs() >= 0 && nowMs - group.requiredCompleteMs() >= optionalGraceMs) {
+    /**
+     * What the passing of time does: ends the optional grace, or expires the group. Both clocks start no earlier
+     * than {@code resumedAtMs}, when this service last started work on the group (a restart restores it): the
+     * time the service was down is not time the scorers had to answer, and their answers may be waiting unread
+     * on the topic.
+     */
+    Step tick(GroupState group, long nowMs, long resumedAtMs) {
+        if (group.requiredCompleteMs() >= 0 && nowMs - Math.max(group.requiredCompleteMs(), resumedAtMs) >= optionalGraceMs) {
             return emit(group, new ArrayList<>());
         }
-        if (nowMs - group.firstSeenMs() < groupTimeoutMs) {
+        if (nowMs - Math.max(group.firstSeenMs(), resumedAtMs) < groupTimeoutMs) {
             return Step.pending(List.of());
         }
         if (group.requiredCompleteMs() >= 0) {
@@ -146,8 +152,9 @@ final class GroupAssembly {
         }
         List<Rejection> rejections = new ArrayList<>();
         if (!group.rollouts().isEmpty()) {
-            rejections.add(new Rejection(GROUP_TIMEOUT, "group %s expired %d ms after its first record (groupTimeout) without every required score: %s"
-                    .formatted(group.groupId(), nowMs - group.firstSeenMs(), describeMissing(group)), null, group.groupId()));
+            String resumed = resumedAtMs > group.firstSeenMs() ? " and %d ms after this service resumed".formatted(nowMs - resumedAtMs) : "";
+            rejections.add(new Rejection(GROUP_TIMEOUT, "group %s expired %d ms after its first record%s (groupTimeout) without every required score: %s"
+                    .formatted(group.groupId(), nowMs - group.firstSeenMs(), resumed, describeMissing(group)), null, group.groupId()));
         }
         for (GroupState.HeldReward h : group.removeHeld()) {
             rejections.add(new Rejection(UNKNOWN_ROLLOUT, "reward from scorer %s names rollout %s, which did not arrive in group %s within groupTimeout %d ms (%s)"

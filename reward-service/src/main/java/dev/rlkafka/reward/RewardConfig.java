@@ -27,8 +27,10 @@ import java.util.regex.Pattern;
  *                            {@link Scorer#weight()})
  * @param optionalScorers     scorer id → weight; waited for up to {@code optionalGrace} after the required ones,
  *                            weighted in when they answered for every rollout, else listed as missing (default none)
- * @param groupTimeout        wall-clock time from a group's first record after which an incomplete group is expired
- *                            (default {@link #DEFAULT_GROUP_TIMEOUT}); &gt; 0
+ * @param groupTimeout        wall-clock time from a group's first record after which an incomplete group is expired;
+ *                            a group restored after a restart gets this long again from the restart, since the scores
+ *                            written while the service was down are still to be read (default
+ *                            {@link #DEFAULT_GROUP_TIMEOUT}); &gt; 0
  * @param optionalGrace       how long a group with every required score waits for the optional scorers
  *                            (default {@link #DEFAULT_OPTIONAL_GRACE}); &ge; 0
  * @param divideByStd         advantages are {@code (r − mean)/(std + eps)} when true, {@code r − mean} when false

@@ -24,6 +24,8 @@ class GroupAssemblyTest {
     private static final String G = "g1";
     private static final long GRACE = 2_000;
     private static final long TIMEOUT = 10_000;
+    /** When the service started: before every group of these tests, so no clock is held back by a restart. */
+    private static final long STARTED = 0;
     private final GroupAssembly assembly = new GroupAssembly(Map.of("exact-answer", 1.0, "format", 0.1),
             Map.of("judge", 0.5), GRACE, TIMEOUT, true, 1e-6);
 
@@ -51,7 +53,7 @@ class GroupAssemblyTest {
     void weightedRewardsAndAdvantagesMatchAHandComputedGroup() {
         GroupState group = requiredComplete(500);
         assertEquals(500, group.requiredCompleteMs());
-        ScoredGroup scored = assembly.tick(group, 500 + GRACE).emitted().orElseThrow();
+        ScoredGroup scored = assembly.tick(group, 500 + GRACE, STARTED).emitted().orElseThrow();
         // rewards 1·1+0.1·1 = 1.1, 0.1, 0; mean 0.4; population std sqrt((0.49+0.09+0.16)/3) = 0.496655
         assertEquals(List.of(1.1, 0.1, 0.0).toString(), scored.getRewards().stream().map(r -> Math.round(r * 1e9) / 1e9).toList().toString());
         double std = Math.sqrt(0.74 / 3);
@@ -67,8 +69,8 @@ class GroupAssemblyTest {
     @Test
     void groupWaitsForOptionalScorerUntilGraceEnds() {
         GroupState group = requiredComplete(0);
-        assertEquals(PENDING, assembly.tick(group, GRACE - 1).outcome(), "grace not over");
-        assertEquals(EMITTED, assembly.tick(group, GRACE).outcome());
+        assertEquals(PENDING, assembly.tick(group, GRACE - 1, STARTED).outcome(), "grace not over");
+        assertEquals(EMITTED, assembly.tick(group, GRACE, STARTED).outcome());
     }
 
     @Test
@@ -87,7 +89,7 @@ class GroupAssemblyTest {
     void optionalScorerThatSkippedOneRolloutIsMissingForTheWholeGroup() {
         GroupState group = requiredComplete(0);
         score(group, 0, "judge", 1, 10);
-        ScoredGroup scored = assembly.tick(group, GRACE).emitted().orElseThrow();
+        ScoredGroup scored = assembly.tick(group, GRACE, STARTED).emitted().orElseThrow();
         assertEquals(1.1, scored.getRewards().get(0), 1e-12, "judge not weighted into one reward of the group only");
         assertEquals(List.of("judge"), scored.getMissingScorers());
         assertEquals(1.0, scored.getScores().get(0).get("judge"), "its raw score is still reported");
@@ -103,7 +105,7 @@ class GroupAssemblyTest {
             score(group, i, "exact-answer", 1 - i, 0);
             score(group, i, "format", 1, 0);
         }
-        ScoredGroup scored = assembly.tick(group, GRACE).emitted().orElseThrow();
+        ScoredGroup scored = assembly.tick(group, GRACE, STARTED).emitted().orElseThrow();
         assertEquals(1.1, scored.getRewards().get(0), 1e-12);
         assertEquals(7.0, scored.getScores().get(0).get("length"));
     }
@@ -172,8 +174,8 @@ class GroupAssemblyTest {
         GroupState group = new GroupState(G, 0);
         assembly.addRollout(group, rollout(G, 0, 2, "42"), origin(1), 0);
         score(group, 0, "exact-answer", 1, 0);
-        assertEquals(PENDING, assembly.tick(group, TIMEOUT - 1).outcome());
-        var step = assembly.tick(group, TIMEOUT);
+        assertEquals(PENDING, assembly.tick(group, TIMEOUT - 1, STARTED).outcome());
+        var step = assembly.tick(group, TIMEOUT, STARTED);
         assertEquals(EXPIRED, step.outcome());
         Rejection timeout = step.rejections().get(0);
         assertEquals(GroupAssembly.GROUP_TIMEOUT, timeout.errorType());
@@ -182,10 +184,30 @@ class GroupAssemblyTest {
     }
 
     @Test
+    void afterARestartTheTimeoutCountsFromTheResumeNotFromBeforeTheDowntime() {
+        GroupState group = new GroupState(G, 0);
+        assembly.addRollout(group, rollout(G, 0, 1, "42"), origin(1), 0);
+        long resumed = 5 * TIMEOUT;   // down for longer than the timeout: the scores may be waiting on the topic
+        assertEquals(PENDING, assembly.tick(group, resumed + TIMEOUT - 1, resumed).outcome());
+        var step = assembly.tick(group, resumed + TIMEOUT, resumed);
+        assertEquals(EXPIRED, step.outcome());
+        String reason = step.rejections().get(0).reason();
+        assertTrue(reason.contains((6 * TIMEOUT) + " ms after its first record and " + TIMEOUT + " ms after this service resumed"), reason);
+    }
+
+    @Test
+    void afterARestartTheOptionalGraceCountsFromTheResume() {
+        GroupState group = requiredComplete(500);
+        long resumed = 5 * TIMEOUT;
+        assertEquals(PENDING, assembly.tick(group, resumed + GRACE - 1, resumed).outcome(), "the judge's answer may be on the topic");
+        assertEquals(EMITTED, assembly.tick(group, resumed + GRACE, resumed).outcome());
+    }
+
+    @Test
     void rewardsOfAGroupWhoseRolloutsNeverCameAreUnknownAtTimeout() {
         GroupState group = new GroupState(G, 0);
         score(group, 0, "exact-answer", 1, 0);
-        var step = assembly.tick(group, TIMEOUT);
+        var step = assembly.tick(group, TIMEOUT, STARTED);
         assertEquals(EXPIRED, step.outcome());
         assertEquals(List.of(GroupAssembly.UNKNOWN_ROLLOUT), step.rejections().stream().map(Rejection::errorType).toList());
     }
@@ -196,7 +218,7 @@ class GroupAssemblyTest {
         GroupState group = new GroupState(G, 0);
         longGrace.addRollout(group, rollout(G, 0, 1, "42"), origin(1), 0);
         longGrace.addReward(group, reward(G, "g1/0", "format", 1), origin(2), 0);
-        var step = longGrace.tick(group, TIMEOUT);
+        var step = longGrace.tick(group, TIMEOUT, STARTED);
         assertEquals(EMITTED, step.outcome());
         assertEquals(List.of("judge"), step.emitted().orElseThrow().getMissingScorers());
     }
@@ -223,6 +245,6 @@ class GroupAssemblyTest {
         GroupState group = new GroupState(G, 0);
         assertFalse(assembly.requiredComplete(group));
         assertThrows(IllegalStateException.class, () -> assembly.scoredGroup(group));
-        assertSame(PENDING, assembly.tick(group, 1).outcome());
+        assertSame(PENDING, assembly.tick(group, 1, STARTED).outcome());
     }
 }
