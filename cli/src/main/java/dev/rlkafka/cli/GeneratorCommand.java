@@ -58,7 +58,7 @@ final class GeneratorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrap).withTopics(kafka.topics())
+        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrap).withClientConfig(kafka.clientConfig()).withTopics(kafka.topics())
                 .withGroupSize(groupSize)
                 .withBatching(batchPrompts, Duration.ofMillis(lingerMs))
                 .withSampling(temperature, GeneratorConfig.DEFAULT_TOP_K, GeneratorConfig.DEFAULT_TOP_P, maxTokens)

@@ -3,6 +3,7 @@ package dev.rlkafka.cli;
 import dev.rlkafka.policy.task.Split;
 import dev.rlkafka.policy.task.Task;
 import dev.rlkafka.policy.task.TaskPrompt;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Prompt;
 import dev.rlkafka.schemas.serde.RlSerdes;
@@ -16,7 +17,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -27,12 +28,17 @@ final class PromptFeeder {
 
     /** @return how many prompts were written (and acknowledged by the broker) */
     static int feed(String bootstrap, Topics topics, Task task, int count, int groupSize, long seed, String idPrefix) {
+        return feed(bootstrap, KafkaClientConfig.NONE, topics, task, count, groupSize, seed, idPrefix);
+    }
+
+    /** @return how many prompts were written (and acknowledged by the broker), with the cluster's client settings */
+    static int feed(String bootstrap, KafkaClientConfig client, Topics topics, Task task, int count, int groupSize, long seed,
+                    String idPrefix) {
         List<TaskPrompt> prompts = task.prompts(Split.TRAIN, count, seed);
-        Map<String, Object> props = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5);
+        Properties props = client.with(bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         try (var producer = new KafkaProducer<>(props, new StringSerializer(), RlSerdes.prompt().serializer())) {
             List<Future<RecordMetadata>> sends = new ArrayList<>(prompts.size());
             Instant now = Instant.now();

@@ -37,7 +37,7 @@ final class PromptsCommand implements Callable<Integer> {
     public Integer call() {
         Task chosen = Tasks.byName(task);
         if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
-        int written = PromptFeeder.feed(kafka.bootstrap, kafka.topics(), chosen, count, groupSize, seed, idPrefix);
+        int written = PromptFeeder.feed(kafka.bootstrap, kafka.clientConfig(), kafka.topics(), chosen, count, groupSize, seed, idPrefix);
         System.out.println("wrote " + written + " '" + chosen.name() + "' prompts to " + kafka.topics().prompts());
         return 0;
     }

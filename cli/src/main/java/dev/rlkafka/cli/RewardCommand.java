@@ -25,7 +25,7 @@ final class RewardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RewardConfig config = scorers.applyTo(RewardConfig.defaults(kafka.bootstrap).withTopics(kafka.topics()));
+        RewardConfig config = scorers.applyTo(RewardConfig.defaults(kafka.bootstrap).withClientConfig(kafka.clientConfig()).withTopics(kafka.topics()));
         if (stateDir != null) config = config.withStateDir(stateDir);
         try (ShutdownSignal signal = new ShutdownSignal(); RewardService service = new RewardService(config).start()) {
             System.out.println("reward-service running on " + config.bootstrap() + " with required scorers "

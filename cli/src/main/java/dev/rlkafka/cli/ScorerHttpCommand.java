@@ -56,7 +56,7 @@ final class ScorerHttpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        HttpScorerConfig config = HttpScorerConfig.defaults(kafka.bootstrap, url, scorerId).withTopics(kafka.topics())
+        HttpScorerConfig config = HttpScorerConfig.defaults(kafka.bootstrap, url, scorerId).withClientConfig(kafka.clientConfig()).withTopics(kafka.topics())
                 .withConcurrency(concurrency)
                 .withTimeout(timeout)
                 .withRetryPolicy(RetryPolicy.of(retries, backoff));

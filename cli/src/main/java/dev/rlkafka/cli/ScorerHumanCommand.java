@@ -69,7 +69,7 @@ final class ScorerHumanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         HumanScorerConfig config;
         try {
-            config = HumanScorerConfig.defaults(kafka.bootstrap).withTopics(kafka.topics()).withScorerId(scorerId)
+            config = HumanScorerConfig.defaults(kafka.bootstrap).withClientConfig(kafka.clientConfig()).withTopics(kafka.topics()).withScorerId(scorerId)
                     .withScale(scale).withAddress(bind, port).withLease(lease).withMaxWaiting(maxWaiting);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

@@ -49,7 +49,7 @@ final class TopicsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            List<TopicSpec> specs = TopicAdmin.ensureTopics(kafka.bootstrap, kafka.topics(), partitions, replicationFactor);
+            List<TopicSpec> specs = TopicAdmin.ensureTopics(kafka.bootstrap, kafka.clientConfig(), kafka.topics(), partitions, replicationFactor);
             for (TopicSpec topic : specs) {
                 System.out.printf("%-32s partitions=%-3d %s%n", topic.name(), topic.partitions(), topic.configs());
             }
@@ -65,7 +65,7 @@ final class TopicsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            Map<String, TopicState> states = TopicAdmin.describe(kafka.bootstrap, kafka.topics());
+            Map<String, TopicState> states = TopicAdmin.describe(kafka.bootstrap, kafka.clientConfig(), kafka.topics());
             int missing = 0;
             for (TopicState state : states.values()) {
                 System.out.println(state.summary());

@@ -83,7 +83,8 @@ final class TrainerCommand implements Callable<Integer> {
         TrainerConfig config = config(kafka.bootstrap, kafka.topics(), reference, checkpointDir, batchGroups, stepsPerVersion, maxStaleness,
                         update(algorithm, lr, beta, criticLr, decay))
                 .withDevice(device, threads)
-                .withStop(maxSteps, false);
+                .withStop(maxSteps, false)
+                .withClientConfig(kafka.clientConfig());
         try (ShutdownSignal signal = new ShutdownSignal(); TrainerService trainer = new TrainerService(config).start()) {
             System.out.println(algorithm.id() + " trainer running on " + config.bootstrap() + " from " + reference + ". Ctrl-C stops it.");
             if (maxSteps > 0) {

@@ -1,6 +1,7 @@
 package dev.rlkafka.generator;
 
 import dev.rlkafka.policy.sampling.SamplingParams;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 
 import java.time.Duration;
@@ -12,6 +13,8 @@ import java.util.regex.Pattern;
  * change what you need with the {@code with...} methods.
  *
  * @param bootstrap        Kafka bootstrap servers, e.g. {@code localhost:9092}
+ * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics           topic names of the run (default {@link Topics#DEFAULT})
  * @param generatorId      names this process in rollouts, metrics and dead letters, and derives its
  *                         {@code transactional.id} (default {@code generator-<8 random hex>})
@@ -54,7 +57,8 @@ public record GeneratorConfig(
         String device,
         int maxStaleness,
         int groupsPerVersion,
-        int intraOpThreads) {
+        int intraOpThreads,
+        KafkaClientConfig clientConfig) {
 
     public static final int DEFAULT_GROUP_SIZE = 8;
     /** Upper bound on any group size, the prompt's own included: a group is sampled in one batch. */
@@ -76,6 +80,7 @@ public record GeneratorConfig(
     private static final Pattern LEGAL_ID = Pattern.compile("[a-zA-Z0-9._-]+");
 
     public GeneratorConfig {
+        if (clientConfig == null) throw new IllegalArgumentException("clientConfig must not be null (use KafkaClientConfig.NONE)");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new IllegalArgumentException("bootstrap must be set, got '" + bootstrap + "'");
         }
@@ -99,7 +104,7 @@ public record GeneratorConfig(
         return new GeneratorConfig(bootstrap, Topics.DEFAULT, randomGeneratorId(), defaultGroupId(Topics.DEFAULT),
                 DEFAULT_GROUP_SIZE, DEFAULT_MAX_BATCH_PROMPTS, DEFAULT_LINGER, DEFAULT_TEMPERATURE, DEFAULT_TOP_K,
                 DEFAULT_TOP_P, DEFAULT_MAX_TOKENS, DEFAULT_SEED, DEFAULT_DEVICE, DEFAULT_MAX_STALENESS,
-                DEFAULT_GROUPS_PER_VERSION, DEFAULT_INTRA_OP_THREADS);
+                DEFAULT_GROUPS_PER_VERSION, DEFAULT_INTRA_OP_THREADS, KafkaClientConfig.NONE);
     }
 
     /** {@code generator-} and 8 random hex digits. */
@@ -136,52 +141,59 @@ public record GeneratorConfig(
     public GeneratorConfig withTopics(Topics topics) {
         String group = groupId.equals(defaultGroupId(this.topics)) && topics != null ? defaultGroupId(topics) : groupId;
         return new GeneratorConfig(bootstrap, topics, generatorId, group, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
+    }
+
+    /** The cluster's own client settings (security, timeouts), under the ones this service needs. */
+    public GeneratorConfig withClientConfig(KafkaClientConfig clientConfig) {
+        return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads,
+                clientConfig);
     }
 
     public GeneratorConfig withGeneratorId(String generatorId) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withGroupId(String groupId) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withGroupSize(int groupSize) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withBatching(int maxBatchPrompts, Duration linger) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withSampling(float temperature, int topK, float topP, int maxTokens) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withSeed(long seed) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withDevice(String device) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     /** Admission bound: see {@link AdmissionGate}. */
     public GeneratorConfig withStaleness(int maxStaleness, int groupsPerVersion) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 
     public GeneratorConfig withIntraOpThreads(int intraOpThreads) {
         return new GeneratorConfig(bootstrap, topics, generatorId, groupId, groupSize, maxBatchPrompts, linger,
-                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads);
+                temperature, topK, topP, maxTokens, seed, device, maxStaleness, groupsPerVersion, intraOpThreads, clientConfig);
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TimedOutCalls;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.WeightChunks;
@@ -29,6 +30,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -122,8 +124,7 @@ public final class GeneratorService implements AutoCloseable {
 
     /** The prompt consumer: a consumer-group member that never commits on its own (offsets ride in transactions). */
     public static Properties promptConsumerProperties(GeneratorConfig config) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.generatorId() + "-prompts");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -138,8 +139,7 @@ public final class GeneratorService implements AutoCloseable {
     /** The weights consumer: no group (every generator reads every version), fetches big enough for a chunk. */
     public static Properties weightsConsumerProperties(GeneratorConfig config) {
         int fetchBytes = Math.max(10 * MIB, spec(config.topics(), config.topics().policyWeights()).maxMessageBytes());
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.generatorId() + "-weights");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");   // a version is published in one transaction
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -152,8 +152,7 @@ public final class GeneratorService implements AutoCloseable {
 
     /** The transactional producer of rollouts, prompt dead letters and metrics. */
     public static Properties producerProperties(GeneratorConfig config) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, config.generatorId());
         // with EOS v2 (KIP-447) zombies are fenced through the consumer group generation passed to
         // sendOffsetsToTransaction, so a per-process id is enough; it must only be unique among live generators
@@ -170,8 +169,7 @@ public final class GeneratorService implements AutoCloseable {
 
     /** The plain producer of weight dead letters (the weights thread has no transaction to join). */
     public static Properties deadLetterProducerProperties(GeneratorConfig config) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, config.generatorId() + "-dead-letters");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -571,17 +569,27 @@ public final class GeneratorService implements AutoCloseable {
                     RlSerdes.metric().serializer().serialize(topics.metrics(), metric)));
             // offsets ride in the rollouts' transaction: a crash between the two would sample the group twice
             // (offsets after rollouts) or lose it (offsets before); committing both atomically does neither
-            producer.sendOffsetsToTransaction(offsets, promptConsumer.groupMetadata());
-            producer.commitTransaction();
+            String batch = "generator %s: a batch of %d rollouts".formatted(config.generatorId(), rollouts.size());
+            TimedOutCalls.retry(batch + ", sending its prompt offsets",
+                    () -> producer.sendOffsetsToTransaction(offsets, promptConsumer.groupMetadata()), () -> running);
+            TimedOutCalls.retry(batch + ", committing", producer::commitTransaction, () -> running);
             deadLetters.addAndGet(letters.size());
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
             // another instance owns our transactional id or the broker refuses us: nothing to retry
             throw new IllegalStateException("generator " + config.generatorId() + " cannot write transactions any more ("
                     + e + "); stopping", e);
         } catch (KafkaException e) {
+            if (e instanceof TimeoutException && !running) {
+                // closing in a broker outage: the open transaction is aborted by the broker after transaction.timeout.ms,
+                // and the prompts are sampled again by whichever generator takes their partitions
+                log.warn("generator {}: closing with a transaction of {} rollouts unfinished ({})", config.generatorId(),
+                        rollouts.size(), e.toString());
+                return false;
+            }
             log.warn("generator {}: transaction of {} rollouts failed ({}); aborting and re-reading prompts from the"
                     + " last committed offsets", config.generatorId(), rollouts.size(), e.toString());
-            producer.abortTransaction();
+            TimedOutCalls.retry("generator " + config.generatorId() + ": aborting a failed batch", producer::abortTransaction,
+                    () -> running);
             rewind();
             return false;
         }

@@ -1,11 +1,14 @@
 package dev.rlkafka.generator;
 
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -63,6 +66,25 @@ class GeneratorConfigTest {
         assertEquals("read_committed", weights.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG));
         assertTrue((int) weights.get(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG) >= 10 * 1024 * 1024);
         assertTrue((int) weights.get(ConsumerConfig.FETCH_MAX_BYTES_CONFIG) >= 10 * 1024 * 1024);
+    }
+
+    @Test
+    void theClustersClientSettingsReachEveryClientAndTheGeneratorsOwnWin() {
+        GeneratorConfig c = GeneratorConfig.defaults("b:9092").withGeneratorId("g1").withClientConfig(new KafkaClientConfig(Map.of(
+                "security.protocol", "SASL_SSL", "max.block.ms", "5000",
+                // exactly-once depends on these: the file cannot turn them off
+                "isolation.level", "read_uncommitted", "enable.idempotence", "false", "transactional.id", "shared")));
+        for (var props : List.of(GeneratorService.promptConsumerProperties(c), GeneratorService.weightsConsumerProperties(c),
+                GeneratorService.producerProperties(c), GeneratorService.deadLetterProducerProperties(c))) {
+            assertEquals("SASL_SSL", props.get("security.protocol"));
+            assertEquals("b:9092", props.get("bootstrap.servers"));
+        }
+        assertEquals("read_committed", GeneratorService.promptConsumerProperties(c).get(ConsumerConfig.ISOLATION_LEVEL_CONFIG));
+        assertEquals("read_committed", GeneratorService.weightsConsumerProperties(c).get(ConsumerConfig.ISOLATION_LEVEL_CONFIG));
+        var producer = GeneratorService.producerProperties(c);
+        assertEquals("5000", producer.get("max.block.ms"));
+        assertEquals("rlkafka-g1", producer.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
+        assertEquals("true", producer.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
     }
 
     private static void assertMessage(org.junit.jupiter.api.function.Executable build, String... parts) {

@@ -3,6 +3,7 @@ package dev.rlkafka.reward;
 import dev.rlkafka.policy.loss.Advantages;
 import dev.rlkafka.policy.task.Scorer;
 import dev.rlkafka.policy.task.Tasks;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.regex.Pattern;
  * change what you need with the {@code with...} methods.
  *
  * @param bootstrap           Kafka bootstrap servers, e.g. {@code localhost:9092}
+ * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics              topic names of the run (default {@link Topics#DEFAULT})
  * @param applicationId       Kafka Streams application id; instances sharing it share the work
  *                            (default {@code <prefix>rlkafka-reward}, see {@link #defaultApplicationId})
@@ -71,7 +74,8 @@ public record RewardConfig(
         Duration closedRetention,
         Duration commitInterval,
         int replicationFactor,
-        Duration startTimeout) {
+        Duration startTimeout,
+        KafkaClientConfig clientConfig) {
 
     public static final String DEFAULT_SERVICE_ID = "reward-service";
     public static final String APPLICATION_ID_BASE = "rlkafka-reward";
@@ -95,6 +99,7 @@ public record RewardConfig(
     private static final Pattern LEGAL_ID = Pattern.compile("[a-zA-Z0-9._-]+");
 
     public RewardConfig {
+        if (clientConfig == null) throw new IllegalArgumentException("clientConfig must not be null (use KafkaClientConfig.NONE)");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new IllegalArgumentException("bootstrap must be set, got '" + bootstrap + "'");
         }
@@ -142,7 +147,7 @@ public record RewardConfig(
                 DEFAULT_DIVIDE_BY_STD, DEFAULT_ADVANTAGE_EPS, DEFAULT_BUILT_IN_SCORERS,
                 Path.of(System.getProperty("java.io.tmpdir"), "rlkafka-reward-state"),
                 DEFAULT_PUNCTUATION_INTERVAL, DEFAULT_METRICS_INTERVAL, DEFAULT_CLOSED_RETENTION,
-                DEFAULT_COMMIT_INTERVAL, DEFAULT_REPLICATION_FACTOR, DEFAULT_START_TIMEOUT);
+                DEFAULT_COMMIT_INTERVAL, DEFAULT_REPLICATION_FACTOR, DEFAULT_START_TIMEOUT, KafkaClientConfig.NONE);
     }
 
     /** {@code <prefix>rlkafka-reward}: runs with different topic prefixes get different Streams applications. */
@@ -172,86 +177,93 @@ public record RewardConfig(
                 ? defaultApplicationId(topics) : applicationId;
         return new RewardConfig(bootstrap, topics, appId, serviceId, requiredScorers, optionalScorers, groupTimeout,
                 optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
+    }
+
+    /** The cluster's own client settings (security, timeouts), under the ones this service needs. */
+    public RewardConfig withClientConfig(KafkaClientConfig clientConfig) {
+        return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
+                groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withApplicationId(String applicationId) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withServiceId(String serviceId) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     /** Scorers by id → weight; {@code optional} may be empty. */
     public RewardConfig withScorers(Map<String, Double> required, Map<String, Double> optional) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, required, optional,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withGroupTimeout(Duration groupTimeout) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withOptionalGrace(Duration optionalGrace) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withAdvantages(boolean divideByStd, double advantageEps) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withBuiltInScorers(boolean builtInScorers) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withStateDir(Path stateDir) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withIntervals(Duration punctuationInterval, Duration metricsInterval) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withClosedRetention(Duration closedRetention) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withCommitInterval(Duration commitInterval) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withReplicationFactor(int replicationFactor) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     public RewardConfig withStartTimeout(Duration startTimeout) {
         return new RewardConfig(bootstrap, topics, applicationId, serviceId, requiredScorers, optionalScorers,
                 groupTimeout, optionalGrace, divideByStd, advantageEps, builtInScorers, stateDir, punctuationInterval,
-                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout);
+                metricsInterval, closedRetention, commitInterval, replicationFactor, startTimeout, clientConfig);
     }
 
     private static Map<String, Double> checkedWeights(String name, Map<String, Double> weights) {

@@ -54,9 +54,8 @@ public final class RewardService implements AutoCloseable {
 
     /** The Kafka Streams settings of {@code config}: the one place they are derived. */
     public static Properties streamsProperties(RewardConfig config) {
-        Properties props = new Properties();
+        Properties props = config.clientConfig().with(config.bootstrap());
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
         props.put(StreamsConfig.CLIENT_ID_CONFIG, config.serviceId());
         // scored groups and dead letters are written in the same transaction as the input offsets
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
@@ -123,8 +122,7 @@ public final class RewardService implements AutoCloseable {
      */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Properties adminProps = new Properties();
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties adminProps = config.clientConfig().with(config.bootstrap());
         try (Admin admin = Admin.create(adminProps)) {
             Map<TopicPartition, Long> target = nextAfterLastRollout(deadline);
             while (true) {
@@ -156,8 +154,7 @@ public final class RewardService implements AutoCloseable {
      * (System.nanoTime) when the broker does not answer in time.
      */
     private Map<TopicPartition, Long> nextAfterLastRollout(long deadline) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties props = config.clientConfig().with(config.bootstrap());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));

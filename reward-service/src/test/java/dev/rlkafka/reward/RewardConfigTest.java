@@ -1,5 +1,6 @@
 package dev.rlkafka.reward;
 
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,15 @@ class RewardConfigTest {
         assertEquals(Duration.ofSeconds(60), defaults.groupTimeout());
         assertEquals("rlkafka-reward", defaults.applicationId());
         assertTrue(defaults.builtInScorers() && defaults.divideByStd());
+    }
+
+    @Test
+    void theClustersClientSettingsReachStreamsAndExactlyOnceStays() {
+        var props = RewardService.streamsProperties(defaults.withClientConfig(new KafkaClientConfig(Map.of(
+                "security.protocol", "SSL", "processing.guarantee", "at_least_once"))));
+        assertEquals("SSL", props.get("security.protocol"));
+        assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        assertEquals("localhost:9092", props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.rlkafka.schemas;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -39,7 +38,13 @@ public final class TopicAdmin {
 
     /** {@link #ensureTopics(Admin, Topics, int, short)} with a short-lived admin client on {@code bootstrapServers}. */
     public static List<TopicSpec> ensureTopics(String bootstrapServers, Topics topics, int partitions, short replicationFactor) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        return ensureTopics(bootstrapServers, KafkaClientConfig.NONE, topics, partitions, replicationFactor);
+    }
+
+    /** {@link #ensureTopics(Admin, Topics, int, short)} with a short-lived admin client with the cluster's client settings. */
+    public static List<TopicSpec> ensureTopics(String bootstrapServers, KafkaClientConfig client, Topics topics, int partitions,
+                                               short replicationFactor) {
+        try (Admin admin = Admin.create(client.with(bootstrapServers))) {
             return ensureTopics(admin, topics, partitions, replicationFactor);
         }
     }
@@ -178,9 +183,9 @@ public final class TopicAdmin {
         }
     }
 
-    /** {@link #describe(Admin, Topics)} with a short-lived admin client. */
-    public static Map<String, TopicState> describe(String bootstrapServers, Topics topics) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    /** {@link #describe(Admin, Topics)} with a short-lived admin client with the cluster's client settings. */
+    public static Map<String, TopicState> describe(String bootstrapServers, KafkaClientConfig client, Topics topics) {
+        try (Admin admin = Admin.create(client.with(bootstrapServers))) {
             return describe(admin, topics);
         }
     }

@@ -138,7 +138,7 @@ class KafkaRoundTripTest {
     @Test
     void describeSaysWhichTopicsAreMissing(TestKafka kafka) {
         Topics topics = freshTopics();
-        Map<String, TopicState> states = TopicAdmin.describe(kafka.bootstrapServers(), topics);
+        Map<String, TopicState> states = TopicAdmin.describe(kafka.bootstrapServers(), KafkaClientConfig.NONE, topics);
         assertTrue(states.values().stream().noneMatch(TopicState::exists), states.toString());
         assertTrue(states.get(topics.rollouts()).summary().contains("missing"));
     }

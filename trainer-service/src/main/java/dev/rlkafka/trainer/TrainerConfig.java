@@ -2,6 +2,7 @@ package dev.rlkafka.trainer;
 
 import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.UpdaterConfig;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
 
@@ -13,6 +14,8 @@ import java.util.Objects;
  * Every setting of the trainer, validated once here.
  *
  * @param bootstrap        Kafka bootstrap servers, e.g. {@code localhost:9092}
+ * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics           topic names of the run (a prefix moves them all)
  * @param trainerId        id of this trainer: Metric/DeadLetter serviceId and part of the transactional id
  * @param batchGroups      B, scored groups per optimiser step, >= 1 (default {@value #DEFAULT_BATCH_GROUPS})
@@ -38,7 +41,8 @@ import java.util.Objects;
 public record TrainerConfig(String bootstrap, Topics topics, String trainerId, int batchGroups, int stepsPerVersion,
                             int maxStaleness, UpdaterConfig update, Path checkpointDir, Path referencePath,
                             String device, int intraOpThreads, int weightChunkBytes, long maxSteps, boolean stopAtEnd,
-                            Duration pollTimeout, long seed) {
+                            Duration pollTimeout, long seed,
+        KafkaClientConfig clientConfig) {
 
     public static final String DEFAULT_TRAINER_ID = "trainer";
     public static final int DEFAULT_BATCH_GROUPS = 8;
@@ -56,6 +60,7 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
     public static final String CHECKPOINT_FILE = "trainer.ckpt";
 
     public TrainerConfig {
+        if (clientConfig == null) throw new IllegalArgumentException("clientConfig must not be null (use KafkaClientConfig.NONE)");
         if (bootstrap == null || bootstrap.isBlank()) throw new IllegalArgumentException("bootstrap must be set, got '" + bootstrap + "'");
         Objects.requireNonNull(topics, "topics");
         if (trainerId == null || !trainerId.matches("[a-zA-Z0-9._-]+")) {
@@ -82,7 +87,7 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
     public static TrainerConfig defaults(String bootstrap, Path checkpointDir, Path referencePath) {
         return new TrainerConfig(bootstrap, Topics.DEFAULT, DEFAULT_TRAINER_ID, DEFAULT_BATCH_GROUPS, DEFAULT_STEPS_PER_VERSION,
                 DEFAULT_MAX_STALENESS, DEFAULT_UPDATE, checkpointDir, referencePath, DEFAULT_DEVICE, DEFAULT_INTRA_OP_THREADS,
-                DEFAULT_WEIGHT_CHUNK_BYTES, 0, false, DEFAULT_POLL_TIMEOUT, 0);
+                DEFAULT_WEIGHT_CHUNK_BYTES, 0, false, DEFAULT_POLL_TIMEOUT, 0, KafkaClientConfig.NONE);
     }
 
     /** {@code algorithm}'s update with the trainer's default learning rate and gradient clip, its own default β, no decay. */
@@ -111,43 +116,50 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
 
     public TrainerConfig withTopics(Topics topics) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+    }
+
+    /** The cluster's own client settings (security, timeouts), under the ones this service needs. */
+    public TrainerConfig withClientConfig(KafkaClientConfig clientConfig) {
+        return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update,
+                checkpointDir, referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd,
+                pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withTrainerId(String trainerId) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     /** B, K and the staleness bound together: they are usually tuned together. */
     public TrainerConfig withBatching(int batchGroups, int stepsPerVersion, int maxStaleness) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withUpdate(UpdaterConfig update) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withDevice(String device, int intraOpThreads) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withWeightChunkBytes(int weightChunkBytes) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     /** When to stop: after {@code maxSteps} steps in total (0 = no limit) and/or at the end of the topic. */
     public TrainerConfig withStop(long maxSteps, boolean stopAtEnd) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withPollTimeout(Duration pollTimeout) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed);
+                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 }

@@ -7,6 +7,7 @@ import dev.rlkafka.policy.weights.Tensor;
 import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.Sha256;
+import dev.rlkafka.schemas.TimedOutCalls;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
@@ -96,6 +97,8 @@ public final class TrainerService implements AutoCloseable {
     private volatile Consumer<StepResult> listener = result -> { };
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running;
+    /** Set by {@link #close()} only: a transaction call that timed out is retried until then (see {@link #commit}). */
+    private volatile boolean closing;
     private volatile Throwable failure;
     private volatile long policyVersion = -1;
     private volatile long step = -1;
@@ -128,8 +131,7 @@ public final class TrainerService implements AutoCloseable {
 
     /** The consumer settings: manual assignment, no commits (offsets live in the checkpoint), committed input only. */
     public static Properties consumerProperties(TrainerConfig config) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties props = config.clientConfig().with(config.bootstrap());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.trainerId() + "-scored-groups");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // positions come from the checkpoint (or the beginning): one out of range means the groups it resumes from
@@ -148,8 +150,7 @@ public final class TrainerService implements AutoCloseable {
 
     /** The producer settings: transactional (a version's chunks appear all at once), large requests for weights. */
     public static Properties producerProperties(TrainerConfig config) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties props = config.clientConfig().with(config.bootstrap());
         props.put(ProducerConfig.CLIENT_ID_CONFIG, config.trainerId());
         // the same id after a restart fences the old process and aborts its open transaction
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
@@ -423,7 +424,7 @@ public final class TrainerService implements AutoCloseable {
         } else {
             producer.beginTransaction();
             producer.send(metricRecord(result, lag, waitedMs, null));
-            producer.commitTransaction();
+            commit("the metric of step " + result.step());
         }
         step = result.step();
         policyVersion = result.policyVersion();
@@ -501,11 +502,12 @@ public final class TrainerService implements AutoCloseable {
         try {
             writeCheckpoint(snapshot);
         } catch (IOException | RuntimeException e) {
-            producer.abortTransaction();   // the version must not become visible without its checkpoint
+            // the version must not become visible without its checkpoint
+            TimedOutCalls.retry(config.trainerId() + ": aborting version " + state.policyVersion(), producer::abortTransaction, () -> !closing);
             throw e;
         }
         if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
-        producer.commitTransaction();
+        commit("version " + state.policyVersion());
         return (System.nanoTime() - start) / 1_000_000;
     }
 
@@ -522,7 +524,12 @@ public final class TrainerService implements AutoCloseable {
     private void publish(long version, long atStep, byte[] weights) {
         producer.beginTransaction();
         sendVersion(version, atStep, weights);
-        producer.commitTransaction();
+        commit("version " + version + " again");
+    }
+
+    /** Commits the open transaction; one that timed out is retried, so a broker outage stalls the trainer instead of stopping it. */
+    private void commit(String what) {
+        TimedOutCalls.retry(config.trainerId() + ": committing " + what, producer::commitTransaction, () -> !closing);
     }
 
     /** Sends a version's chunks into the open transaction: read_committed generators see all of them or none. */
@@ -539,7 +546,7 @@ public final class TrainerService implements AutoCloseable {
         submit(() -> {
             producer.beginTransaction();
             producer.send(rec);
-            producer.commitTransaction();
+            commit("a dead letter");
         });
     }
 
@@ -618,8 +625,10 @@ public final class TrainerService implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
         running = false;
         Thread thread = loop;
+        boolean stopped = true;
         if (thread != null && thread != Thread.currentThread()) {
             if (consumer != null) consumer.wakeup();
             try {
@@ -627,17 +636,27 @@ public final class TrainerService implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (thread.isAlive()) log.warn("trainer loop did not stop within {}", CLOSE_TIMEOUT);
+            if (thread.isAlive()) {
+                stopped = false;
+                log.warn("trainer loop did not stop within {}", CLOSE_TIMEOUT);
+            }
         }
         if (publisher != null) {
             publisher.shutdown();   // the loop drained it as it stopped; this only ends the thread
             try {
                 if (!publisher.awaitTermination(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    stopped = false;
                     log.warn("trainer publisher did not stop within {}", CLOSE_TIMEOUT);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                stopped = false;
             }
+        }
+        if (!stopped) {
+            // freeing the model's native memory under a thread still in an update or a checkpoint would crash the JVM
+            log.warn("leaving the trainer's model and clients to the process exit: a thread of it is still running");
+            return;
         }
         closeResources();
         log.info("trainer stopped at step {} version {}", step, policyVersion);

@@ -4,10 +4,12 @@ import dev.rlkafka.policy.loss.DpoConfig;
 import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.DpoUpdater;
 import dev.rlkafka.policy.train.PpoUpdater;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.TopicSpec;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,6 +31,18 @@ class TrainerConfigTest {
         assertFalse(DEFAULTS.stopAtEnd());
         assertEquals(Path.of("ckpt", "trainer.ckpt"), DEFAULTS.checkpointPath());
         assertEquals("rlkafka-trainer-trainer", DEFAULTS.transactionalId());
+    }
+
+    @Test
+    void theClustersClientSettingsReachBothClientsAndTheTrainersOwnWin() {
+        TrainerConfig config = DEFAULTS.withClientConfig(new KafkaClientConfig(Map.of("security.protocol", "SASL_SSL",
+                "isolation.level", "read_uncommitted", "transactional.id", "shared")));
+        var consumer = TrainerService.consumerProperties(config);
+        var producer = TrainerService.producerProperties(config);
+        assertEquals("SASL_SSL", consumer.get("security.protocol"));
+        assertEquals("SASL_SSL", producer.get("security.protocol"));
+        assertEquals("read_committed", consumer.get("isolation.level"));
+        assertEquals(config.transactionalId(), producer.get("transactional.id"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.rlkafka.reward.http;
 
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 
 import java.net.URI;
@@ -11,6 +12,8 @@ import java.util.regex.Pattern;
  * {@link #defaults(String, URI, String)} and change what you need with the {@code with...} methods.
  *
  * @param bootstrap        Kafka bootstrap servers
+ * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics           topic names of the run (default {@link Topics#DEFAULT})
  * @param url              http(s) endpoint that answers a POSTed {@link ScoreRequest} with a {@link ScoreResponse}
  * @param scorerId         the rewards' scorer id; also names this scorer in dead letters, metrics and logs;
@@ -37,7 +40,8 @@ public record HttpScorerConfig(
         Duration timeout,
         RetryPolicy retryPolicy,
         Duration progressInterval,
-        Duration drainTimeout) {
+        Duration drainTimeout,
+        KafkaClientConfig clientConfig) {
 
     public static final String GROUP_ID_BASE = "rlkafka-scorer-";
     public static final int DEFAULT_CONCURRENCY = 8;
@@ -49,6 +53,7 @@ public record HttpScorerConfig(
     private static final Pattern LEGAL_ID = Pattern.compile("[a-zA-Z0-9._-]+");
 
     public HttpScorerConfig {
+        if (clientConfig == null) throw new IllegalArgumentException("clientConfig must not be null (use KafkaClientConfig.NONE)");
         if (bootstrap == null || bootstrap.isBlank()) throw new IllegalArgumentException("bootstrap must be set, got '" + bootstrap + "'");
         if (topics == null) throw new IllegalArgumentException("topics must not be null (use Topics.DEFAULT)");
         if (url == null || url.getHost() == null
@@ -73,7 +78,7 @@ public record HttpScorerConfig(
     /** Every default, for scorer {@code scorerId} at {@code url}, on {@code bootstrap}. */
     public static HttpScorerConfig defaults(String bootstrap, URI url, String scorerId) {
         return new HttpScorerConfig(bootstrap, Topics.DEFAULT, url, scorerId, defaultGroupId(Topics.DEFAULT, scorerId),
-                DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, RetryPolicy.defaults(), DEFAULT_PROGRESS_INTERVAL, DEFAULT_DRAIN_TIMEOUT);
+                DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, RetryPolicy.defaults(), DEFAULT_PROGRESS_INTERVAL, DEFAULT_DRAIN_TIMEOUT, KafkaClientConfig.NONE);
     }
 
     /** {@code <prefix>rlkafka-scorer-<scorerId>}: one consumer group per scorer and run, so each scorer sees every rollout. */
@@ -96,42 +101,48 @@ public record HttpScorerConfig(
         String group = groupId.equals(defaultGroupId(this.topics, scorerId)) && topics != null
                 ? defaultGroupId(topics, scorerId) : groupId;
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, group, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
+    }
+
+    /** The cluster's own client settings (security, timeouts), under the ones this service needs. */
+    public HttpScorerConfig withClientConfig(KafkaClientConfig clientConfig) {
+        return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withUrl(URI url) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withGroupId(String groupId) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withConcurrency(int concurrency) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withTimeout(Duration timeout) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withRetryPolicy(RetryPolicy retryPolicy) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withProgressInterval(Duration progressInterval) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     public HttpScorerConfig withDrainTimeout(Duration drainTimeout) {
         return new HttpScorerConfig(bootstrap, topics, url, scorerId, groupId, concurrency, timeout, retryPolicy,
-                progressInterval, drainTimeout);
+                progressInterval, drainTimeout, clientConfig);
     }
 
     private static void positive(String name, Duration value) {

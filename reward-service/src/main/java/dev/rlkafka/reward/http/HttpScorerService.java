@@ -112,8 +112,7 @@ public final class HttpScorerService implements AutoCloseable {
 
     /** The rollout consumer: read_committed (generators write in transactions), commits only by hand. */
     public static Properties consumerProperties(HttpScorerConfig config) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.scorerId() + "-rollouts");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -129,8 +128,7 @@ public final class HttpScorerService implements AutoCloseable {
 
     /** The producer of rewards, dead letters and metrics: idempotent, so a broker retry writes no duplicate. */
     public static Properties producerProperties(HttpScorerConfig config) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, config.scorerId());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");

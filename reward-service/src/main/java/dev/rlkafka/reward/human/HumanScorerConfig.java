@@ -1,5 +1,6 @@
 package dev.rlkafka.reward.human;
 
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 
 import java.time.Duration;
@@ -8,6 +9,8 @@ import java.time.Duration;
  * Every setting of the human scoring page, validated once built. Start from {@link #defaults(String)}.
  *
  * @param bootstrap   Kafka bootstrap servers, e.g. {@code localhost:9092}
+ * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics      topic names of the run (default {@link Topics#DEFAULT})
  * @param scorerId    the scorer id its rewards carry; register it with the reward-service as a required or
  *                    optional scorer (default {@value #DEFAULT_SCORER_ID})
@@ -23,7 +26,8 @@ import java.time.Duration;
  *                    (default {@code human-scorer-<scorerId>})
  */
 public record HumanScorerConfig(String bootstrap, Topics topics, String scorerId, RatingScale scale, String bindAddress,
-                                int port, Duration lease, int maxWaiting, String serviceId) {
+                                int port, Duration lease, int maxWaiting, String serviceId,
+        KafkaClientConfig clientConfig) {
     public static final String DEFAULT_SCORER_ID = "human";
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -31,6 +35,7 @@ public record HumanScorerConfig(String bootstrap, Topics topics, String scorerId
     public static final int DEFAULT_MAX_WAITING = 1000;
 
     public HumanScorerConfig {
+        if (clientConfig == null) throw new IllegalArgumentException("clientConfig must not be null (use KafkaClientConfig.NONE)");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new IllegalArgumentException("bootstrap servers must be set, got '" + bootstrap + "'");
         }
@@ -54,7 +59,7 @@ public record HumanScorerConfig(String bootstrap, Topics topics, String scorerId
 
     public static HumanScorerConfig defaults(String bootstrap) {
         return new HumanScorerConfig(bootstrap, Topics.DEFAULT, DEFAULT_SCORER_ID, RatingScale.parse(RatingScale.DEFAULT),
-                DEFAULT_BIND_ADDRESS, DEFAULT_PORT, DEFAULT_LEASE, DEFAULT_MAX_WAITING, defaultServiceId(DEFAULT_SCORER_ID));
+                DEFAULT_BIND_ADDRESS, DEFAULT_PORT, DEFAULT_LEASE, DEFAULT_MAX_WAITING, defaultServiceId(DEFAULT_SCORER_ID), KafkaClientConfig.NONE);
     }
 
     static String defaultServiceId(String scorerId) {
@@ -62,28 +67,34 @@ public record HumanScorerConfig(String bootstrap, Topics topics, String scorerId
     }
 
     public HumanScorerConfig withTopics(Topics topics) {
-        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId);
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId, clientConfig);
+    }
+
+    /** The cluster's own client settings (security, timeouts), under the ones this service needs. */
+    public HumanScorerConfig withClientConfig(KafkaClientConfig clientConfig) {
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting,
+                serviceId, clientConfig);
     }
 
     /** A new scorer id; the service id follows it while it is the default one. */
     public HumanScorerConfig withScorerId(String scorerId) {
         String service = serviceId.equals(defaultServiceId(this.scorerId)) ? defaultServiceId(scorerId) : serviceId;
-        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, service);
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, service, clientConfig);
     }
 
     public HumanScorerConfig withScale(RatingScale scale) {
-        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId);
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId, clientConfig);
     }
 
     public HumanScorerConfig withAddress(String bindAddress, int port) {
-        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId);
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId, clientConfig);
     }
 
     public HumanScorerConfig withLease(Duration lease) {
-        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId);
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId, clientConfig);
     }
 
     public HumanScorerConfig withMaxWaiting(int maxWaiting) {
-        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId);
+        return new HumanScorerConfig(bootstrap, topics, scorerId, scale, bindAddress, port, lease, maxWaiting, serviceId, clientConfig);
     }
 }

@@ -105,8 +105,7 @@ public final class HumanScorerService implements AutoCloseable {
 
     /** Follows both topics by assignment, no consumer group: nothing is committed (see the class comment). */
     public static Properties consumerProperties(HumanScorerConfig config) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.serviceId() + "-follower");
         // rollouts and built-in rewards are written in transactions: never show an aborted one
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -117,8 +116,7 @@ public final class HumanScorerService implements AutoCloseable {
     }
 
     public static Properties producerProperties(HumanScorerConfig config) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        Properties p = config.clientConfig().with(config.bootstrap());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, config.serviceId());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
