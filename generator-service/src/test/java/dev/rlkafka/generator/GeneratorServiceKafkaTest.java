@@ -54,7 +54,7 @@ class GeneratorServiceKafkaTest {
         GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
                 .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 4).withBatching(4, Duration.ofMillis(20))
                 .withStaleness(100, 1);   // admission never closes here; see the synchronous test
-        publish(kafka, topics, 0, Fixtures.weights(TINY, 1), false);
+        publish(kafka.bootstrapServers(), topics, 0, Fixtures.weights(TINY, 1), false);
 
         try (GeneratorService service = new GeneratorService(config).start();
              var producer = plainProducer(kafka);
@@ -68,12 +68,12 @@ class GeneratorServiceKafkaTest {
             rollouts.await("3 groups at version 0", seen -> seen.size() >= 3 * G);
             await("policy version 0 loaded", () -> service.policyVersion() == 0);
 
-            publish(kafka, topics, 1, Fixtures.weights(TINY, 2), false);
+            publish(kafka.bootstrapServers(), topics, 1, Fixtures.weights(TINY, 2), false);
             await("swap to version 1", () -> service.policyVersion() == 1 && service.versionsSwapped() == 1);
             sendPrompts(producer, topics, "p3", "p4");
             rollouts.await("groups p3, p4", seen -> seen.size() >= 5 * G);
 
-            publish(kafka, topics, 2, Fixtures.weights(TINY, 3), true);   // one flipped byte
+            publish(kafka.bootstrapServers(), topics, 2, Fixtures.weights(TINY, 3), true);   // one flipped byte
             DeadLetter checksum = letters.await("BAD_CHECKSUM letter", seen -> hasType(seen, GeneratorService.BAD_CHECKSUM))
                     .stream().filter(l -> l.getErrorType().equals(GeneratorService.BAD_CHECKSUM)).findFirst().orElseThrow();
             assertEquals(topics.policyWeights(), checksum.getSourceTopic());
@@ -81,7 +81,7 @@ class GeneratorServiceKafkaTest {
             assertTrue(checksum.getOriginalBytes() != null && checksum.getOriginalBytes().remaining() > 0);
 
             byte[] wider = Fixtures.weights(new ModelConfig(ByteTokenizer.VOCAB_SIZE, 32, 64, 1, 2), 4);
-            publish(kafka, topics, 3, wider, false);
+            publish(kafka.bootstrapServers(), topics, 3, wider, false);
             DeadLetter shape = letters.await("BAD_WEIGHTS letter", seen -> hasType(seen, GeneratorService.BAD_WEIGHTS))
                     .stream().filter(l -> l.getErrorType().equals(GeneratorService.BAD_WEIGHTS)).findFirst().orElseThrow();
             assertTrue(shape.getReason().contains("version 3") && shape.getReason().contains("keeping policy version 1"),
@@ -132,7 +132,7 @@ class GeneratorServiceKafkaTest {
         GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
                 .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
                 .withStaleness(0, 2);
-        publish(kafka, topics, 0, Fixtures.weights(TINY, 1), false);
+        publish(kafka.bootstrapServers(), topics, 0, Fixtures.weights(TINY, 1), false);
 
         try (GeneratorService service = new GeneratorService(config).start();
              var producer = plainProducer(kafka);
@@ -145,7 +145,7 @@ class GeneratorServiceKafkaTest {
             assertEquals(2 * G, held.size(), "version 0 is worth 2 groups until the trainer publishes version 1");
             assertEquals(2, service.groupsAdmitted());
 
-            publish(kafka, topics, 1, Fixtures.weights(TINY, 2), false);
+            publish(kafka.bootstrapServers(), topics, 1, Fixtures.weights(TINY, 2), false);
             List<Rollout> all = rollouts.await("4 groups", seen -> seen.size() >= 4 * G);
             assertEquals(List.of(0L, 0L, 0L, 0L, 1L, 1L, 1L, 1L), all.stream().map(Rollout::getPolicyVersion).sorted().toList(),
                     "the groups admitted after version 1 are sampled by version 1");
@@ -173,7 +173,7 @@ class GeneratorServiceKafkaTest {
     }
 
     /** Publishes one version in one transaction, as the trainer does; {@code corrupt} flips a byte of chunk 1. */
-    private static void publish(TestKafka kafka, Topics topics, long version, byte[] weights, boolean corrupt) {
+    static void publish(String bootstrap, Topics topics, long version, byte[] weights, boolean corrupt) {
         List<WeightChunk> chunks = new ArrayList<>(WeightChunks.split(version, version, weights, CHUNK_BYTES, Instant.now()));
         assertTrue(chunks.size() > 1, "several chunks: " + chunks.size());
         if (corrupt) {
@@ -182,7 +182,7 @@ class GeneratorServiceKafkaTest {
             chunks.set(1, WeightChunk.newBuilder(chunks.get(1)).setBytes(ByteBuffer.wrap(bytes)).build());
         }
         try (var producer = new KafkaProducer<String, byte[]>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-trainer-" + UUID.randomUUID(),
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 12 * 1024 * 1024), new StringSerializer(), new ByteArraySerializer())) {
             producer.initTransactions();
@@ -200,7 +200,7 @@ class GeneratorServiceKafkaTest {
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
     }
 
-    private static void sendPrompts(KafkaProducer<String, byte[]> producer, Topics topics, String... ids) {
+    static void sendPrompts(KafkaProducer<String, byte[]> producer, Topics topics, String... ids) {
         for (String id : ids) send(producer, topics, Fixtures.prompt(id, "12+30=", 0));
     }
 
@@ -214,7 +214,7 @@ class GeneratorServiceKafkaTest {
         return letters.stream().anyMatch(l -> l.getErrorType().equals(type));
     }
 
-    private static void await(String what, BooleanSupplier condition) {
+    static void await(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + TopicReader.DEADLINE.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) fail("after " + TopicReader.DEADLINE + " still waiting for " + what);
