@@ -51,8 +51,8 @@ final class ReplayCommand implements Callable<Integer> {
                  TopicReader reader = current.get();
                  if (reader != null) reader.stop();
              });
-             RunCluster run = RunCluster.ofRun(runId, cluster.bootstrap, cluster.runsDir, System.out);
-             TopicReader reader = new TopicReader(run.bootstrap())) {
+             RunCluster run = RunCluster.ofRun(runId, cluster.bootstrap, cluster.clientConfig(), cluster.runsDir, System.out);
+             TopicReader reader = new TopicReader(run.bootstrap(), run.clientConfig())) {
             current.set(reader);
             Topics topics = run.topics();
             List<String> names = List.of(topics.rollouts(), topics.rewards(), topics.scoredGroups(), topics.metrics(), topics.deadLetters());

@@ -8,6 +8,7 @@ import dev.rlkafka.cli.observe.TopicKind;
 import dev.rlkafka.cli.observe.TopicReader;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
@@ -15,7 +16,6 @@ import dev.rlkafka.schemas.serde.RecordDecodingException;
 import dev.rlkafka.schemas.serde.RlSerdes;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,15 +92,15 @@ final class RescoreCommand implements Callable<Integer> {
                  TopicReader reader = current.get();
                  if (reader != null) reader.stop();
              });
-             RunCluster run = RunCluster.ofRun(runId, cluster.bootstrap, cluster.runsDir, System.out);
-             TopicReader reader = new TopicReader(run.bootstrap())) {
+             RunCluster run = RunCluster.ofRun(runId, cluster.bootstrap, cluster.clientConfig(), cluster.runsDir, System.out);
+             TopicReader reader = new TopicReader(run.bootstrap(), run.clientConfig())) {
             current.set(reader);
             Topics topics = run.topics();
             String out = outTopic(topics);
-            int partitions = createOutTopic(run.bootstrap(), topics, out);
+            int partitions = createOutTopic(run.bootstrap(), run.clientConfig(), topics, out);
             System.out.println("re-scoring " + topics.rollouts() + " with " + scorer + " into " + out + " (" + partitions
                     + " partitions) on " + run.describe());
-            long undecodable = write(reader, run.bootstrap(), topics, out, rescore);
+            long undecodable = write(reader, run.bootstrap(), run.clientConfig(), topics, out, rescore);
             if (signal.stopRequested() || reader.stopped()) {
                 System.out.println("stopped before the end of the rollouts; " + out + " holds part of the rewards");
                 return 1;
@@ -137,8 +138,9 @@ final class RescoreCommand implements Callable<Integer> {
      *
      * @return the partition count
      */
-    static int createOutTopic(String bootstrap, Topics topics, String out) throws InterruptedException, ExecutionException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    static int createOutTopic(String bootstrap, KafkaClientConfig client, Topics topics, String out)
+            throws InterruptedException, ExecutionException {
+        try (Admin admin = Admin.create(client.with(bootstrap))) {
             if (!admin.listTopics().names().get().contains(topics.rollouts())) {
                 throw new IllegalArgumentException("topic " + topics.rollouts() + " does not exist: no run with prefix "
                         + topics.prefix() + " on " + bootstrap);
@@ -172,14 +174,14 @@ final class RescoreCommand implements Callable<Integer> {
     }
 
     /** Reads rollouts and old rewards to the end; each new reward goes to its rollout's partition. @return undecodable records */
-    private static long write(TopicReader reader, String bootstrap, Topics topics, String out, Rescore rescore) {
+    private static long write(TopicReader reader, String bootstrap, KafkaClientConfig client, Topics topics, String out,
+                              Rescore rescore) {
         AtomicReference<Exception> failed = new AtomicReference<>();
         AtomicLong undecodable = new AtomicLong();
-        Map<String, Object> props = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 20);
+        Properties props = client.with(bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
             reader.readToEnd(List.of(topics.rollouts(), topics.rewards()), ReplayCommand.READ_TIMEOUT, (RawRecord raw) -> {
                 SpecificRecord value;

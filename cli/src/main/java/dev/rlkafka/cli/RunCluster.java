@@ -1,6 +1,7 @@
 package dev.rlkafka.cli;
 
 import dev.rlkafka.kafka.EmbeddedKafkaBroker;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 
 import java.io.IOException;
@@ -27,12 +28,15 @@ final class RunCluster implements AutoCloseable {
     private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
 
     private final String bootstrap;
+    /** The cluster's client settings; none for an embedded broker on the run's data. */
+    private final KafkaClientConfig client;
     private final Topics topics;
     private final Path runDir;
     private final EmbeddedKafkaBroker broker;
 
-    private RunCluster(String bootstrap, Topics topics, Path runDir, EmbeddedKafkaBroker broker) {
+    private RunCluster(String bootstrap, KafkaClientConfig client, Topics topics, Path runDir, EmbeddedKafkaBroker broker) {
         this.bootstrap = bootstrap;
+        this.client = client;
         this.topics = topics;
         this.runDir = runDir;
         this.broker = broker;
@@ -46,14 +50,15 @@ final class RunCluster implements AutoCloseable {
 
     /**
      * Run {@code runId} of {@code runsDir}: on {@code bootstrap} under the run's prefix, or, when bootstrap is
-     * null, on an embedded broker started on the run's own broker data (said on {@code out}).
+     * null, on an embedded broker started on the run's own broker data (said on {@code out}); {@code client} applies
+     * to the cluster at {@code bootstrap} only.
      *
      * @throws IllegalArgumentException when bootstrap is null and the run has no broker data
      */
-    static RunCluster ofRun(String runId, String bootstrap, Path runsDir, PrintStream out) throws IOException {
+    static RunCluster ofRun(String runId, String bootstrap, KafkaClientConfig client, Path runsDir, PrintStream out) throws IOException {
         Topics topics = topics(runId);
         Path runDir = runsDir.resolve(runId);
-        if (bootstrap != null) return new RunCluster(bootstrap, topics, runDir, null);
+        if (bootstrap != null) return new RunCluster(bootstrap, client, topics, runDir, null);
 
         Path brokerDir = runDir.resolve(BROKER_DIR);
         if (!Files.isDirectory(runDir)) {
@@ -73,16 +78,20 @@ final class RunCluster implements AutoCloseable {
             throw new IllegalStateException("cannot start a broker on " + brokerDir + " (if the demo is still running, "
                     + "pass --bootstrap with the address it printed): " + e.getMessage(), e);
         }
-        return new RunCluster(broker.bootstrapServers(), topics, runDir, broker);
+        return new RunCluster(broker.bootstrapServers(), KafkaClientConfig.NONE, topics, runDir, broker);
     }
 
     /** Topics behind {@code prefix} on {@code bootstrap}, no run folder. */
-    static RunCluster ofPrefix(String bootstrap, String prefix) {
-        return new RunCluster(bootstrap, Topics.withPrefix(prefix), null, null);
+    static RunCluster ofPrefix(String bootstrap, KafkaClientConfig client, String prefix) {
+        return new RunCluster(bootstrap, client, Topics.withPrefix(prefix), null, null);
     }
 
     String bootstrap() {
         return bootstrap;
+    }
+
+    KafkaClientConfig clientConfig() {
+        return client;
     }
 
     Topics topics() {

@@ -1,5 +1,6 @@
 package dev.rlkafka.cli;
 
+import dev.rlkafka.schemas.KafkaClientConfig;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -12,8 +13,19 @@ final class RunOptions {
                     + "without --run: env RLKAFKA_BOOTSTRAP, else localhost:9092.")
     String bootstrap;
 
+    @Option(names = "--kafka-config", paramLabel = "FILE", defaultValue = "${env:RLKAFKA_KAFKA_CONFIG}",
+            converter = KafkaOptions.ClientConfigFile.class,
+            description = "With --bootstrap: Kafka client properties for a cluster that needs them (security.protocol, "
+                    + "sasl.*, ssl.*), as for the services (default: none; env RLKAFKA_KAFKA_CONFIG).")
+    KafkaClientConfig kafkaConfig;
+
     @Option(names = "--runs-dir", defaultValue = "runs", description = "Where run folders are (default: ${DEFAULT-VALUE}).")
     Path runsDir;
+
+    /** The settings of --kafka-config, or none. */
+    KafkaClientConfig clientConfig() {
+        return kafkaConfig == null ? KafkaClientConfig.NONE : kafkaConfig;
+    }
 
     /** -b, else the environment's cluster, else the local default (tail without --run). */
     String bootstrapOrDefault() {

@@ -78,9 +78,9 @@ final class TailCommand implements Callable<Integer> {
                  TopicReader reader = current.get();
                  if (reader != null) reader.stop();
              });
-             RunCluster run = runId != null ? RunCluster.ofRun(runId, cluster.bootstrap, cluster.runsDir, System.err)
-                     : RunCluster.ofPrefix(cluster.bootstrapOrDefault(), prefix);
-             TopicReader reader = new TopicReader(run.bootstrap())) {
+             RunCluster run = runId != null ? RunCluster.ofRun(runId, cluster.bootstrap, cluster.clientConfig(), cluster.runsDir, System.err)
+                     : RunCluster.ofPrefix(cluster.bootstrapOrDefault(), cluster.clientConfig(), prefix);
+             TopicReader reader = new TopicReader(run.bootstrap(), run.clientConfig())) {
             String name = TopicKind.resolve(topic, run.topics());
             Tail tail = new Tail(TopicKind.require(name), filter, json, System.out);
             current.set(reader);

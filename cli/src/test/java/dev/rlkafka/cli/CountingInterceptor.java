@@ -13,10 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A client setting made visible: named in {@code interceptor.classes} of a {@code --kafka-config} file, it counts the
- * records the command's clients acknowledged, so a test sees that the file reached the real clients.
+ * records the command's clients acknowledged and consumed, so a test sees that the file reached the real clients.
  */
 public final class CountingInterceptor implements ProducerInterceptor<Object, Object>, ConsumerInterceptor<Object, Object> {
     static final AtomicInteger ACKNOWLEDGED = new AtomicInteger();
+    static final AtomicInteger CONSUMED = new AtomicInteger();
 
     @Override
     public ProducerRecord<Object, Object> onSend(ProducerRecord<Object, Object> record) {
@@ -30,6 +31,7 @@ public final class CountingInterceptor implements ProducerInterceptor<Object, Ob
 
     @Override
     public ConsumerRecords<Object, Object> onConsume(ConsumerRecords<Object, Object> records) {
+        CONSUMED.addAndGet(records.count());
         return records;
     }
 

@@ -10,6 +10,7 @@ import dev.rlkafka.cli.observe.TopicReader;
 import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
@@ -222,7 +223,7 @@ class DemoRunObservationTest {
     /** Every record of {@code topic} by its id, through the project's serdes. */
     private static <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> read(String topic, Class<T> type) {
         Map<String, T> out = new LinkedHashMap<>();
-        try (TopicReader reader = new TopicReader(broker.bootstrapServers())) {
+        try (TopicReader reader = new TopicReader(broker.bootstrapServers(), KafkaClientConfig.NONE)) {
             reader.readToEnd(List.of(topic), Duration.ofSeconds(60), raw -> {
                 T value = RlSerdes.of(type).codec().decode(raw.topic(), raw.partition(), raw.offset(), raw.value());
                 out.put(raw.where(), value);
@@ -234,7 +235,7 @@ class DemoRunObservationTest {
     private static <T extends org.apache.avro.specific.SpecificRecord> Map<String, Integer> partitions(
             String topic, Class<T> type, java.util.function.Function<T, String> id) {
         Map<String, Integer> out = new HashMap<>();
-        try (TopicReader reader = new TopicReader(broker.bootstrapServers())) {
+        try (TopicReader reader = new TopicReader(broker.bootstrapServers(), KafkaClientConfig.NONE)) {
             reader.readToEnd(List.of(topic), Duration.ofSeconds(60), raw -> out.put(
                     id.apply(RlSerdes.of(type).codec().decode(raw.topic(), raw.partition(), raw.offset(), raw.value())), raw.partition()));
         }

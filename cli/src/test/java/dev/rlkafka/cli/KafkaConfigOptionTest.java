@@ -31,6 +31,13 @@ class KafkaConfigOptionTest {
         CommandRun prompts = CommandRun.execute("prompts", "-b", bootstrap, "--prefix", "kc.", "-n", "7", "--kafka-config", file.toString());
         assertEquals(0, prompts.exitCode(), prompts.toString());
         assertEquals(7, CountingInterceptor.ACKNOWLEDGED.get() - before, "the producer ran with the file's interceptor");
+
+        int consumedBefore = CountingInterceptor.CONSUMED.get();
+        CommandRun tail = CommandRun.execute("tail", "prompts", "-b", bootstrap, "--prefix", "kc.", "--from-beginning", "-n", "7",
+                "--kafka-config", file.toString());
+        assertEquals(0, tail.exitCode(), tail.toString());
+        assertEquals(7, tail.outLines().size(), tail.toString());
+        assertTrue(CountingInterceptor.CONSUMED.get() - consumedBefore >= 7, "tail's consumer ran with the file's interceptor");
     }
 
     @Test

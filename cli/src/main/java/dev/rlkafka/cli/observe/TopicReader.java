@@ -1,5 +1,6 @@
 package dev.rlkafka.cli.observe;
 
+import dev.rlkafka.schemas.KafkaClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -28,13 +29,13 @@ public final class TopicReader implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean stopped;
 
-    public TopicReader(String bootstrap) {
-        this.consumer = new KafkaConsumer<>(properties(bootstrap));
+    /** @param client the cluster's client settings ({@link KafkaClientConfig#NONE} for a plain-text cluster) */
+    public TopicReader(String bootstrap, KafkaClientConfig client) {
+        this.consumer = new KafkaConsumer<>(properties(bootstrap, client));
     }
 
-    static Properties properties(String bootstrap) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    static Properties properties(String bootstrap, KafkaClientConfig client) {
+        Properties props = client.with(bootstrap);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rlkafka-reader");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // the services write in transactions: an aborted record is not part of the run
