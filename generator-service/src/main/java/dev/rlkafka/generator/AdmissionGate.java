@@ -35,6 +35,15 @@ final class AdmissionGate {
         latestVersion = Math.max(latestVersion, version);
     }
 
+    /**
+     * The latest published version once {@code version} arrived whole but could not be loaded: one past
+     * {@code latest} at most. The trainer publishes versions in order, so a real version that fails here is the next
+     * one; a damaged or forged record claiming a far version must not open admission that far.
+     */
+    static long afterUnloadable(long latest, long version) {
+        return Math.max(latest, Math.min(version, latest + 1));
+    }
+
     /** Groups admitted so far may grow to this before the gate closes. */
     long capacity() {
         return (latestVersion - startVersion + maxStaleness + 1) * groupsPerVersion;

@@ -377,8 +377,10 @@ public final class GeneratorService implements AutoCloseable {
             if (whole.isEmpty()) return null;
             return new WeightsVersion(chunk.getVersion(), whole.get(), chunk.getChunkCount(), chunk.getCreatedAtMs(), rec);
         } catch (WeightChunks.InvalidWeightsException e) {
-            // the trainer did publish it: admission moves on even though this generator cannot load it
-            latestPublished.accumulateAndGet(e.version(), Math::max);
+            // a whole version that fails its checksum was published (and damaged): admission moves on even though this
+            // generator cannot load it, by one version at most since the trainer publishes them in order. A chunk refused
+            // on its own claims a version nobody may have published; counting it would open admission to that version.
+            if (e.whole()) latestPublished.accumulateAndGet(e.version(), AdmissionGate::afterUnloadable);
             sendWeightsDeadLetter(DeadLetters.builder(rec).errorType(BAD_CHECKSUM)
                     .reason("%s (chunk %d at %s-%d@%d); keeping policy version %d".formatted(e.getMessage(),
                             chunk.getChunkIndex(), rec.topic(), rec.partition(), rec.offset(), policyVersion))

@@ -60,6 +60,13 @@ class AdmissionGateTest {
     }
 
     @Test
+    void aVersionThatCannotBeLoadedMovesAdmissionOnByOneVersionAtMost() {
+        assertEquals(4, AdmissionGate.afterUnloadable(3, 4), "the next version, damaged: admission moves on");
+        assertEquals(4, AdmissionGate.afterUnloadable(3, 1_000_000_000_000L), "a claim of a far version moves it by one");
+        assertEquals(3, AdmissionGate.afterUnloadable(3, 2), "an old one changes nothing");
+    }
+
+    @Test
     void rejectsBadSettingsByName() {
         var e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(-1, 2, 0));
         assertTrue(e.getMessage().contains("maxStaleness") && e.getMessage().contains("-1"), e.getMessage());

@@ -127,7 +127,7 @@ class GeneratorServiceKafkaTest {
     }
 
     @Test
-    void synchronousGeneratorStopsAfterOneVersionOfGroupsUntilTheNextVersion(TestKafka kafka) {
+    void synchronousGeneratorStopsAfterOneVersionOfGroupsUntilTheNextVersionAndAForgedChunkDoesNotOpenIt(TestKafka kafka) {
         Topics topics = freshTopics(kafka);
         GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
                 .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
@@ -137,7 +137,9 @@ class GeneratorServiceKafkaTest {
         try (GeneratorService service = new GeneratorService(config).start();
              var producer = plainProducer(kafka);
              var rollouts = new TopicReader<>(kafka.bootstrapServers(), topics.rollouts(),
-                     r -> RlSerdes.rollout().codec().decode(r))) {
+                     r -> RlSerdes.rollout().codec().decode(r));
+             var letters = new TopicReader<>(kafka.bootstrapServers(), topics.deadLetters(),
+                     r -> RlSerdes.deadLetter().codec().decode(r))) {
             sendPrompts(producer, topics, "q0", "q1", "q2", "q3");
             rollouts.await("2 groups", seen -> seen.size() >= 2 * G);
             await("gate closed", service::isPaused);
@@ -153,6 +155,17 @@ class GeneratorServiceKafkaTest {
             assertEquals(Set.of("q0", "q1", "q2", "q3"), groups);
             await("gate closed again", service::isPaused);
             assertEquals(4, service.groupsAdmitted());
+
+            // a chunk no trainer wrote, claiming a far version: refused, and admission stays where it is
+            sendPrompts(producer, topics, "q4", "q5");
+            WeightChunk real = WeightChunks.split(2, 2, Fixtures.weights(TINY, 3), CHUNK_BYTES, Instant.now()).get(0);
+            WeightChunk forged = WeightChunk.newBuilder(real).setVersion(1_000_000).setChunkCount(2_000_000_000).build();
+            producer.send(new ProducerRecord<>(topics.policyWeights(), "1000000",
+                    RlSerdes.weightChunk().codec().encode(topics.policyWeights(), forged)));
+            producer.flush();
+            letters.await("the forged chunk's dead letter", seen -> hasType(seen, GeneratorService.BAD_CHECKSUM));
+            assertEquals(8, rollouts.readFor(Duration.ofSeconds(1)).size(), "q4 and q5 wait for a real version 2");
+            assertTrue(service.isPaused() && service.groupsAdmitted() == 4, "admitted " + service.groupsAdmitted());
         }
     }
 

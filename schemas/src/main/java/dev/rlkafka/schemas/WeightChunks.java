@@ -57,14 +57,29 @@ public final class WeightChunks {
     /** A version whose chunks cannot make valid weights: wrong checksum, size, or inconsistent chunks. */
     public static final class InvalidWeightsException extends RuntimeException {
         private final long version;
+        private final boolean whole;
 
         InvalidWeightsException(long version, String message) {
-            super(message);
-            this.version = version;
+            this(version, false, message);
         }
 
+        InvalidWeightsException(long version, boolean whole, String message) {
+            super(message);
+            this.version = version;
+            this.whole = whole;
+        }
+
+        /** The version the refused chunk claims, whether or not a publisher ever wrote it. */
         public long version() {
             return version;
+        }
+
+        /**
+         * Whether every announced chunk arrived and only the whole failed (size or checksum): a version a publisher
+         * wrote and the topic damaged. A chunk refused on its own (impossible counts, sizes) may be anything.
+         */
+        public boolean whole() {
+            return whole;
         }
     }
 
@@ -164,13 +179,13 @@ public final class WeightChunks {
             }
             partials.remove(version);
             if (partial.receivedBytes != partial.totalBytes) {
-                throw new InvalidWeightsException(version, "version " + version + " reassembled to "
+                throw new InvalidWeightsException(version, true, "version " + version + " reassembled to "
                         + partial.receivedBytes + " bytes, its chunks announce " + partial.totalBytes);
             }
             byte[] whole = partial.concat();
             String actual = Sha256.hex(whole);
             if (!actual.equals(partial.sha256)) {
-                throw new InvalidWeightsException(version, "version " + version + " has sha256 " + actual
+                throw new InvalidWeightsException(version, true, "version " + version + " has sha256 " + actual
                         + " but its chunks announce " + partial.sha256);
             }
             return Optional.of(whole);
