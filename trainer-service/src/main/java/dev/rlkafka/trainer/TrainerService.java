@@ -39,6 +39,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +54,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
@@ -93,6 +95,9 @@ public final class TrainerService implements AutoCloseable {
     private ExecutorService publisher;
     /** The last task handed to {@link #publisher}; tasks run in order, so it finishing means all did. */
     private Future<?> lastPublisherTask = CompletableFuture.completedFuture(null);
+    /** Most tasks waiting for the publisher at once; see {@link #submit}. */
+    private static final int MAX_QUEUED = 64;
+    private final Semaphore queued = new Semaphore(MAX_QUEUED);
     private volatile Throwable publisherFailure;
     private volatile Consumer<StepResult> listener = result -> { };
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -289,9 +294,13 @@ public final class TrainerService implements AutoCloseable {
             long deadline = System.nanoTime() + SCAN_TIMEOUT.toNanos();
             while (partitions.stream().anyMatch(tp -> scan.position(tp) < end.get(tp))) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("reading " + config.topics().policyWeights() + " to its end " + end + " took over " + SCAN_TIMEOUT);
+                    throw new IllegalStateException("reading " + config.topics().policyWeights() + " to its end " + end
+                            + " made no progress for " + SCAN_TIMEOUT + " (at " + positions(scan, partitions) + ")");
                 }
-                for (ConsumerRecord<byte[], byte[]> rec : scan.poll(config.pollTimeout())) {
+                var records = scan.poll(config.pollTimeout());
+                // a long weights topic takes long to read and is not stuck: only a scan that stops moving fails
+                if (!records.isEmpty()) deadline = System.nanoTime() + SCAN_TIMEOUT.toNanos();
+                for (ConsumerRecord<byte[], byte[]> rec : records) {
                     WeightChunk chunk;
                     try {
                         chunk = RlSerdes.weightChunk().codec().decode(rec);
@@ -308,6 +317,12 @@ public final class TrainerService implements AutoCloseable {
         }
         sha.keySet().removeIf(v -> seen.get(v).cardinality() < counts.get(v));
         return sha;
+    }
+
+    private static Map<TopicPartition, Long> positions(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions) {
+        Map<TopicPartition, Long> at = new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
+        partitions.forEach(tp -> at.put(tp, consumer.position(tp)));
+        return at;
     }
 
     private void run() {
@@ -445,14 +460,21 @@ public final class TrainerService implements AutoCloseable {
         void run() throws Exception;
     }
 
+    /**
+     * Hands {@code task} to the publisher. Past {@link #MAX_QUEUED} waiting tasks the loop thread waits: a flood of
+     * bad records is read far faster than their dead letters are written, and each holds the record's bytes.
+     */
     private void submit(PublisherTask task) {
+        queued.acquireUninterruptibly();
         lastPublisherTask = publisher.submit(() -> {
-            if (publisherFailure != null) return;   // the loop stops on the first failure; nothing after it is written
             try {
+                if (publisherFailure != null) return;   // the loop stops on the first failure; nothing after it is written
                 task.run();
             } catch (Throwable e) {
                 publisherFailure = e;
                 log.error("trainer publisher failed", e);
+            } finally {
+                queued.release();
             }
         });
     }
@@ -503,7 +525,8 @@ public final class TrainerService implements AutoCloseable {
             writeCheckpoint(snapshot);
         } catch (IOException | RuntimeException e) {
             // the version must not become visible without its checkpoint
-            TimedOutCalls.retry(config.trainerId() + ": aborting version " + state.policyVersion(), producer::abortTransaction, () -> !closing);
+            TimedOutCalls.retry(config.trainerId() + ": aborting version " + state.policyVersion(), producer::abortTransaction,
+                    () -> !closing);
             throw e;
         }
         if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
