@@ -221,7 +221,8 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
 
     private void checkGroups(long nowMs) {
         for (GroupState group : List.copyOf(groups.values())) {
-            apply(group, assembly.tick(group, nowMs, resumedAtMs), nowMs, nowMs);
+            // a tick that leaves a group pending did not change it: storing it again would only rewrite the changelog
+            apply(group, assembly.tick(group, nowMs, resumedAtMs), nowMs, nowMs, false);
         }
         List<String> forgotten = new ArrayList<>();
         try (KeyValueIterator<String, ClosedGroup> all = closed.all()) {

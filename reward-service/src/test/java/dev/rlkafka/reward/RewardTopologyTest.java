@@ -208,6 +208,22 @@ class RewardTopologyTest {
     }
 
     @Test
+    void aWaitingGroupIsNotRewrittenToItsChangelogAtEveryCheck() {
+        start(withExtraScorer(true));
+        String changelog = config().applicationId() + "-" + RewardTopology.PENDING_GROUPS + "-changelog";
+        TestOutputTopic<String, byte[]> stored = driver.createOutputTopic(changelog, Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer());
+        group("g1", "42", "41");
+        tick(Duration.ofMillis(200));
+        int written = stored.readValuesToList().size();
+        assertTrue(written >= 1, "the pending group is in its changelog");
+        tick(TIMEOUT.dividedBy(2));   // 50 checks of a group nothing happened to
+        assertEquals(List.of(), stored.readValuesToList(), "unchanged groups are not written again");
+        judge("g1", 1.0, 0.0);
+        assertEquals(1, scoredGroups.readValuesToList().size());
+    }
+
+    @Test
     void undecodableRecordsOnEitherTopicAreDeadLetteredWithTheirBytes() {
         start(config());
         byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
