@@ -69,6 +69,8 @@ public final class GeneratorService implements AutoCloseable {
 
     /** How long {@link #close()} waits for each thread and client. */
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** The producer's transaction.timeout.ms unless the cluster's settings say otherwise: see {@link #producerProperties}. */
+    public static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(10);
     /** Metric kind of the per-batch metric. */
     public static final String BATCH_METRIC = "generator.batch";
     /** Dead-letter error type of a version whose chunks do not reassemble (checksum, size, disagreeing chunks). */
@@ -157,6 +159,11 @@ public final class GeneratorService implements AutoCloseable {
         // with EOS v2 (KIP-447) zombies are fenced through the consumer group generation passed to
         // sendOffsetsToTransaction, so a per-process id is enough; it must only be unique among live generators
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
+        // ... but a crashed generator's replacement has another id, so its open transaction is ended only by the
+        // broker, after this timeout; read_committed readers (the reward-service) wait behind it that long. A batch's
+        // transaction lasts from its first send to its commit, milliseconds: Kafka's 60 s default only stalls the run.
+        // The cluster's settings may change it.
+        p.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) TRANSACTION_TIMEOUT.toMillis());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Math.max(

@@ -170,6 +170,31 @@ class GeneratorServiceKafkaTest {
     }
 
     @Test
+    void aCrashedGeneratorsOpenTransactionHoldsReadersForSecondsNotAMinute(TestKafka kafka) {
+        Topics topics = freshTopics(kafka);
+        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics);
+        // a generator that dies between its first send and its commit: nothing ever ends its transaction but the broker
+        var crashed = new KafkaProducer<String, byte[]>(GeneratorService.producerProperties(config));
+        try (var producer = plainProducer(kafka);
+             var rollouts = new TopicReader<>(kafka.bootstrapServers(), topics.rollouts(), r -> r.key())) {
+            crashed.initTransactions();
+            crashed.beginTransaction();
+            crashed.send(new ProducerRecord<>(topics.rollouts(), 0, "in-flight", new byte[] {1}));
+            crashed.flush();
+            long started = System.nanoTime();
+            producer.send(new ProducerRecord<>(topics.rollouts(), 0, "after", new byte[] {2}));
+            producer.flush();
+            rollouts.await("the record behind the open transaction", seen -> seen.contains("after"));
+            double seconds = (System.nanoTime() - started) / 1e9;
+            assertTrue(seconds >= GeneratorService.TRANSACTION_TIMEOUT.toSeconds() / 2.0 && seconds < 30,
+                    "readers waited " + seconds + " s for the broker to end the transaction (Kafka's default: 60 s)");
+            assertEquals(List.of("after"), rollouts.readFor(Duration.ofMillis(200)), "the crashed batch is aborted, not read");
+        } finally {
+            crashed.close(Duration.ZERO);
+        }
+    }
+
+    @Test
     void startFailsNamingAMissingTopic(TestKafka kafka) {
         Topics missing = Topics.withPrefix("absent-" + UUID.randomUUID().toString().substring(0, 8) + ".");
         GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(missing);
