@@ -584,9 +584,12 @@ public final class GeneratorService implements AutoCloseable {
             TimedOutCalls.retry(batch + ", committing", producer::commitTransaction, () -> running);
             deadLetters.addAndGet(letters.size());
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
-            // another instance owns our transactional id or the broker refuses us: nothing to retry
+            // another instance owns our transactional id, or the broker refuses us, or it ended this transaction itself
+            // after transaction.timeout.ms (an outage that long): nothing to retry; a restart resumes from the offsets
             throw new IllegalStateException("generator " + config.generatorId() + " cannot write transactions any more ("
-                    + e + "); stopping", e);
+                    + e + "); stopping. After a broker outage longer than transaction.timeout.ms ("
+                    + producerProperties(config).get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)
+                    + " ms) this is expected: restart the generator, no prompt is lost", e);
         } catch (KafkaException e) {
             if (e instanceof TimeoutException && !running) {
                 // closing in a broker outage: the open transaction is aborted by the broker after transaction.timeout.ms,
@@ -597,8 +600,13 @@ public final class GeneratorService implements AutoCloseable {
             }
             log.warn("generator {}: transaction of {} rollouts failed ({}); aborting and re-reading prompts from the"
                     + " last committed offsets", config.generatorId(), rollouts.size(), e.toString());
-            TimedOutCalls.retry("generator " + config.generatorId() + ": aborting a failed batch", producer::abortTransaction,
-                    () -> running);
+            try {
+                TimedOutCalls.retry("generator " + config.generatorId() + ": aborting a failed batch", producer::abortTransaction,
+                        () -> running);
+            } catch (TimeoutException closing) {
+                log.warn("generator {}: closing with a failed transaction not yet aborted ({})", config.generatorId(), closing.toString());
+                return false;
+            }
             rewind();
             return false;
         }

@@ -56,7 +56,11 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
     /** Exactly the groups in {@link #pending}, decoded, in the store's key order. */
     private final Map<String, GroupState> groups = new TreeMap<>();
     private KeyValueStore<String, ClosedGroup> closed;
-    /** Wall-clock ms of the last {@link #init}: restored groups' grace and timeout count from here, not from before a restart. */
+    /**
+     * Wall-clock ms of the last {@link #init}: restored groups' grace and timeout count from here, not from before a
+     * restart. init also runs when a rebalance moves the task or an aborted transaction revives it: each gives the
+     * groups in the store one more timeout, which a healthy cluster's rare rebalances keep small.
+     */
     private long resumedAtMs;
 
     GroupAssembler(RewardConfig config) {
@@ -178,8 +182,9 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
     }
 
     /**
-     * @param store whether a group that stays pending is written to its store now; false only when a later step of
-     *              the same record writes it (each write encodes the whole group)
+     * @param store whether a group that stays pending is written to its store now; false when a later step of the
+     *              same record writes it, or when nothing changed it (a check of its timeout): each write encodes the
+     *              whole group
      */
     private void apply(GroupState group, GroupAssembly.Step step, long nowMs, long timestamp, boolean store) {
         step.rejections().forEach(r -> reject(r, timestamp));

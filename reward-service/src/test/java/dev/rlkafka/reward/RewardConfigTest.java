@@ -27,9 +27,10 @@ class RewardConfigTest {
     @Test
     void theClustersClientSettingsReachStreamsAndExactlyOnceStays() {
         var props = RewardService.streamsProperties(defaults.withClientConfig(new KafkaClientConfig(Map.of(
-                "security.protocol", "SSL", "processing.guarantee", "at_least_once"))));
+                "security.protocol", "SSL", "commit.interval.ms", "5000"))));
         assertEquals("SSL", props.get("security.protocol"));
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        assertEquals(defaults.commitInterval().toMillis(), props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG), "the service's own setting wins");
         assertEquals("localhost:9092", props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
     }
 

@@ -7,9 +7,11 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -18,16 +20,26 @@ import java.util.stream.Collectors;
  * {@code sasl.*}, {@code ssl.*}), timeouts, interceptors. Every producer, consumer, admin client and Streams instance
  * of a service starts from them, from a properties file ({@code --kafka-config}, like Kafka's own tools'
  * {@code --command-config}). The settings a service needs for its guarantees (exactly-once, isolation, serializers,
- * record sizes, ids) are put on top and win; the bootstrap servers come from {@code --bootstrap} alone.
+ * record sizes) are put on top and win; the ones that make those guarantees may not be set here at all
+ * ({@link #OWNED_BY_RLKAFKA}), and the bootstrap servers come from {@code --bootstrap} alone.
  *
  * @param properties client setting name → value
  */
 public record KafkaClientConfig(Map<String, String> properties) {
-    /** No settings of the cluster's own: a plain-text cluster with client defaults (the embedded broker). */
-    public static final KafkaClientConfig NONE = new KafkaClientConfig(Map.of());
+    /**
+     * Settings each service chooses for its guarantees: ids that fence or group processes, exactly-once, isolation,
+     * the byte formats. In the cluster's file they would be overridden or, on a client that does not expect them
+     * (a transactional.id on a plain producer), break it; so the file may not set them.
+     */
+    static final Set<String> OWNED_BY_RLKAFKA = Set.of("transactional.id", "group.id", "group.instance.id",
+            "enable.idempotence", "enable.auto.commit", "isolation.level", "application.id", "processing.guarantee",
+            "key.serializer", "value.serializer", "key.deserializer", "value.deserializer");
 
     /** Names whose values are never logged. */
     private static final String[] SECRET_PARTS = {"password", "secret", "jaas", "token", "credential", "key"};
+
+    /** No settings of the cluster's own: a plain-text cluster with client defaults (the embedded broker). */
+    public static final KafkaClientConfig NONE = new KafkaClientConfig(Map.of());
 
     public KafkaClientConfig {
         if (properties == null) throw new IllegalArgumentException("properties must not be null (use KafkaClientConfig.NONE)");
@@ -36,6 +48,11 @@ public record KafkaClientConfig(Map<String, String> properties) {
                 throw new IllegalArgumentException("Kafka client setting '" + name + "' has no name or no value");
             }
         });
+        List<String> owned = properties.keySet().stream().filter(OWNED_BY_RLKAFKA::contains).sorted().toList();
+        if (!owned.isEmpty()) {
+            throw new IllegalArgumentException(owned + " are set by each rlkafka service for its exactly-once and record "
+                    + "formats, not in the Kafka client settings");
+        }
         if (properties.containsKey(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)) {
             throw new IllegalArgumentException(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG + " is set with --bootstrap, not in the Kafka "
                     + "client settings (it was '" + properties.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG) + "')");

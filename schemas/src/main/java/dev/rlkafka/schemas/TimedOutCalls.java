@@ -35,8 +35,7 @@ public final class TimedOutCalls {
                 return;
             } catch (TimeoutException e) {
                 if (!keepTrying.getAsBoolean()) throw e;
-                log.warn("{} timed out (attempt {}: {}); the broker may still complete it, so the same call is retried", what,
-                        attempt, e.getMessage());
+                log.warn("{} timed out (attempt {}: {}); retrying the same call, as Kafka requires", what, attempt, e.getMessage());
             }
         }
     }

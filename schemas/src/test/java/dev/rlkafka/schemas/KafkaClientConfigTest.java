@@ -56,6 +56,14 @@ class KafkaClientConfigTest {
     }
 
     @Test
+    void settingsThatMakeTheServicesGuaranteesAreNotTheFilesToSet() {
+        // a transactional.id on the plain dead-letter producer would fail its every send; a shared one would fence
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new KafkaClientConfig(Map.of(
+                "security.protocol", "SSL", "transactional.id", "shared", "isolation.level", "read_uncommitted")));
+        assertTrue(e.getMessage().contains("[isolation.level, transactional.id]"), e.getMessage());
+    }
+
+    @Test
     void aMissingFileIsAnErrorThatNamesIt() {
         Path missing = dir.resolve("nope.properties");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KafkaClientConfig.load(missing));

@@ -102,7 +102,7 @@ public final class TrainerService implements AutoCloseable {
     private volatile Consumer<StepResult> listener = result -> { };
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running;
-    /** Set by {@link #close()} only: a transaction call that timed out is retried until then (see {@link #commit}). */
+    /** Set by {@link #close()} only: see {@link #retryingTimeouts()}. */
     private volatile boolean closing;
     private volatile Throwable failure;
     private volatile long policyVersion = -1;
@@ -292,14 +292,18 @@ public final class TrainerService implements AutoCloseable {
             scan.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = scan.endOffsets(partitions);
             long deadline = System.nanoTime() + SCAN_TIMEOUT.toNanos();
+            Map<TopicPartition, Long> at = positions(scan, partitions);
             while (partitions.stream().anyMatch(tp -> scan.position(tp) < end.get(tp))) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("reading " + config.topics().policyWeights() + " to its end " + end
-                            + " made no progress for " + SCAN_TIMEOUT + " (at " + positions(scan, partitions) + ")");
+                            + " made no progress for " + SCAN_TIMEOUT + " (at " + at + ")");
                 }
                 var records = scan.poll(config.pollTimeout());
                 // a long weights topic takes long to read and is not stuck: only a scan that stops moving fails
-                if (!records.isEmpty()) deadline = System.nanoTime() + SCAN_TIMEOUT.toNanos();
+                // (positions, not records: skipping an aborted version moves on without returning any)
+                Map<TopicPartition, Long> now = positions(scan, partitions);
+                if (!now.equals(at)) deadline = System.nanoTime() + SCAN_TIMEOUT.toNanos();
+                at = now;
                 for (ConsumerRecord<byte[], byte[]> rec : records) {
                     WeightChunk chunk;
                     try {
@@ -525,8 +529,12 @@ public final class TrainerService implements AutoCloseable {
             writeCheckpoint(snapshot);
         } catch (IOException | RuntimeException e) {
             // the version must not become visible without its checkpoint
-            TimedOutCalls.retry(config.trainerId() + ": aborting version " + state.policyVersion(), producer::abortTransaction,
-                    () -> !closing);
+            try {
+                TimedOutCalls.retry(config.trainerId() + ": aborting version " + state.policyVersion(), producer::abortTransaction,
+                        this::retryingTimeouts);
+            } catch (RuntimeException abort) {
+                e.addSuppressed(abort);
+            }
             throw e;
         }
         if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
@@ -552,7 +560,15 @@ public final class TrainerService implements AutoCloseable {
 
     /** Commits the open transaction; one that timed out is retried, so a broker outage stalls the trainer instead of stopping it. */
     private void commit(String what) {
-        TimedOutCalls.retry(config.trainerId() + ": committing " + what, producer::commitTransaction, () -> !closing);
+        TimedOutCalls.retry(config.trainerId() + ": committing " + what, producer::commitTransaction, this::retryingTimeouts);
+    }
+
+    /**
+     * Whether a timed-out transaction call is tried again: once the loop runs and until {@link #close()}. During
+     * {@link #start()} no one could close a trainer stuck in an outage, so start fails instead.
+     */
+    private boolean retryingTimeouts() {
+        return loop != null && !closing;
     }
 
     /** Sends a version's chunks into the open transaction: read_committed generators see all of them or none. */

@@ -36,13 +36,14 @@ class TrainerConfigTest {
     @Test
     void theClustersClientSettingsReachBothClientsAndTheTrainersOwnWin() {
         TrainerConfig config = DEFAULTS.withClientConfig(new KafkaClientConfig(Map.of("security.protocol", "SASL_SSL",
-                "isolation.level", "read_uncommitted", "transactional.id", "shared")));
+                "max.request.size", "1024")));
         var consumer = TrainerService.consumerProperties(config);
         var producer = TrainerService.producerProperties(config);
         assertEquals("SASL_SSL", consumer.get("security.protocol"));
         assertEquals("SASL_SSL", producer.get("security.protocol"));
         assertEquals("read_committed", consumer.get("isolation.level"));
         assertEquals(config.transactionalId(), producer.get("transactional.id"));
+        assertTrue((int) producer.get("max.request.size") > 1024, "sized for the weight chunks, whatever the file says");
     }
 
     @Test
