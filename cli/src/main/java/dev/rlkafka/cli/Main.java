@@ -3,6 +3,8 @@ package dev.rlkafka.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintWriter;
+
 /** The {@code rlkafka} launcher: one jar, one subcommand per job. */
 @Command(name = "rlkafka",
         mixinStandardHelpOptions = true,
@@ -41,7 +43,35 @@ public final class Main implements Runnable {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionExceptionHandler(Main::report);
+    }
+
+    /**
+     * A command that failed says what failed, cause by cause, on a few lines: a user needs the reason (a wrong
+     * password, a broker not there), a developer the stack trace, shown with RLKAFKA_LOG_LEVEL=DEBUG.
+     */
+    static int report(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+        PrintWriter err = command.getErr();
+        err.println("rlkafka " + command.getCommandName() + " failed: " + describe(e));
+        String said = describe(e);
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            String reason = describe(cause);
+            if (!said.contains(reason)) err.println("  caused by: " + reason);   // messages often quote their cause
+            said += reason;
+        }
+        if ("DEBUG".equalsIgnoreCase(System.getenv("RLKAFKA_LOG_LEVEL"))) {
+            e.printStackTrace(err);
+        } else {
+            err.println("  (RLKAFKA_LOG_LEVEL=DEBUG also prints the stack trace)");
+        }
+        err.flush();
+        return command.getCommandSpec().exitCodeOnExecutionException();
+    }
+
+    /** "message (ExceptionType)", or the type alone. */
+    private static String describe(Throwable t) {
+        String type = t.getClass().getSimpleName();
+        return t.getMessage() == null ? type : t.getMessage() + " (" + type + ")";
     }
 
     @Override

@@ -39,6 +39,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
     private static final int NODE_ID = 1;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final String PLAIN_LOGIN = "org.apache.kafka.common.security.plain.PlainLoginModule";
+    /** The SASL user the broker talks to itself as. */
+    private static final String SELF = "broker";
+    private static final String SELF_PASSWORD = "broker-secret";
 
     private final Path dataDir;
     private final boolean deleteOnClose;
@@ -70,17 +74,54 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param deleteOnClose whether {@link #close()} deletes {@code dataDir}
      */
     public static EmbeddedKafkaBroker start(Path dataDir, int port, boolean deleteOnClose) {
+        return start(dataDir, port, deleteOnClose, Map.of(), Map.of());
+    }
+
+    /**
+     * A broker whose client listener takes SASL/PLAIN only: a secured cluster for tests of client settings. Clients
+     * need {@code security.protocol=SASL_PLAINTEXT}, {@code sasl.mechanism=PLAIN} and a {@code sasl.jaas.config}
+     * naming one of {@code users} (user → password). Its data is deleted on close.
+     */
+    public static EmbeddedKafkaBroker startSaslPlain(Path dataDir, Map<String, String> users) {
+        StringBuilder jaas = new StringBuilder(PLAIN_LOGIN + " required username=\"" + SELF + "\" password=\"" + SELF_PASSWORD + "\""
+                + " user_" + SELF + "=\"" + SELF_PASSWORD + "\"");
+        users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+        jaas.append(';');
+        Map<String, String> broker = Map.of(
+                "listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name", "SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms", "PLAIN",
+                "sasl.mechanism.inter.broker.protocol", "PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
+        Map<String, Object> self = Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", PLAIN_LOGIN + " required username=\"" + SELF + "\" password=\"" + SELF_PASSWORD + "\";");
+        return start(dataDir, 0, true, broker, self);
+    }
+
+    /**
+     * @param overrides  broker settings over the defaults of {@link #brokerProperties}; with a SASL_PLAINTEXT protocol
+     *                   map, the client listener is named SASL_PLAINTEXT
+     * @param selfClient client settings of the admin client that waits for the broker to serve
+     */
+    private static EmbeddedKafkaBroker start(Path dataDir, int port, boolean deleteOnClose, Map<String, String> overrides,
+                                             Map<String, Object> selfClient) {
         long started = System.nanoTime();
         int clientPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
         Path logDir = dataDir.resolve("kraft");
         Properties props = brokerProperties(logDir, clientPort, controllerPort);
+        if (overrides.containsKey("inter.broker.listener.name")) {
+            String listener = overrides.get("inter.broker.listener.name");
+            props.put("listeners", listener + "://localhost:" + clientPort + ",CONTROLLER://localhost:" + controllerPort);
+            props.put("advertised.listeners", listener + "://localhost:" + clientPort);
+        }
+        props.putAll(overrides);
         KafkaConfig config = new KafkaConfig(props, false);
         format(logDir);
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dataDir, deleteOnClose, clientPort, server);
-        broker.awaitReady();
+        broker.awaitReady(selfClient);
         log.info("Kafka broker ready at {} (data in {}) after {} ms",
                 broker.bootstrapServers(), dataDir, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         return broker;
@@ -152,8 +193,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    private void awaitReady() {
+    private void awaitReady(Map<String, Object> selfClient) {
         Properties props = new Properties();
+        props.putAll(selfClient);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         try (Admin admin = Admin.create(props)) {
