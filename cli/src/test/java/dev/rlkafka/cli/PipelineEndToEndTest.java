@@ -3,6 +3,7 @@ package dev.rlkafka.cli;
 import ai.djl.Device;
 import dev.rlkafka.generator.GeneratorConfig;
 import dev.rlkafka.generator.GeneratorService;
+import dev.rlkafka.kafka.EmbeddedKafkaBroker;
 import dev.rlkafka.kafka.KafkaExtension;
 import dev.rlkafka.kafka.TestKafka;
 import dev.rlkafka.policy.model.ModelConfig;
@@ -15,6 +16,7 @@ import dev.rlkafka.policy.train.SftTrainer;
 import dev.rlkafka.policy.weights.Checkpoint;
 import dev.rlkafka.reward.RewardConfig;
 import dev.rlkafka.reward.RewardService;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Metric;
@@ -38,6 +40,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
@@ -55,9 +58,22 @@ class PipelineEndToEndTest {
 
     @Test
     void everyPromptBecomesOneScoredGroupAndVersionsFlowBackToTheGenerator(TestKafka kafka, @TempDir Path dir) throws Exception {
-        String bootstrap = kafka.bootstrapServers();
+        runLoop(kafka.bootstrapServers(), KafkaClientConfig.NONE, dir);
+    }
+
+    /** The same loop on a cluster that takes SASL clients only: every client of every service gets the cluster's settings. */
+    @Test
+    void theLoopRunsOnASecuredClusterWithTheClusterClientSettings(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafkaBroker secured = EmbeddedKafkaBroker.startSaslPlain(dir.resolve("broker"), Map.of("rl", "rl-s3cret"))) {
+            runLoop(secured.bootstrapServers(), new KafkaClientConfig(Map.of("security.protocol", "SASL_PLAINTEXT",
+                    "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"rl\" password=\"rl-s3cret\";")), dir);
+        }
+    }
+
+    private static void runLoop(String bootstrap, KafkaClientConfig client, Path dir) throws Exception {
         Topics topics = Topics.withPrefix("e2e-" + System.nanoTime() + ".");
-        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+        TopicAdmin.ensureTopics(bootstrap, client, topics, 2, (short) 1);
 
         Path sft = dir.resolve("sft.ckpt");
         try (Policy policy = Policy.create(new ModelConfig(ByteTokenizer.VOCAB_SIZE, 16, 32, 1, 2), Device.cpu(), 1)) {
@@ -66,20 +82,20 @@ class PipelineEndToEndTest {
             Checkpoint.of(policy, 30, Map.of(), Map.of("task", "arithmetic")).write(sft);
         }
 
-        try (RewardService reward = new RewardService(RewardConfig.defaults(bootstrap).withTopics(topics)
+        try (RewardService reward = new RewardService(RewardConfig.defaults(bootstrap).withClientConfig(client).withTopics(topics)
                      .withStateDir(dir.resolve("reward-state"))).start();
              TrainerService trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sft, dir.resolve("trainer"),
-                     BATCH_GROUPS, 1, MAX_STALENESS, 1e-4, 0.04, 0).withDevice("cpu", 1)).start();
-             GeneratorService generator = new GeneratorService(GeneratorConfig.defaults(bootstrap).withTopics(topics)
-                     .withGroupSize(GROUP_SIZE).withBatching(2, Duration.ofMillis(10)).withSampling(1f, 0, 1f, 5)
+                     BATCH_GROUPS, 1, MAX_STALENESS, 1e-4, 0.04, 0).withDevice("cpu", 1).withClientConfig(client)).start();
+             GeneratorService generator = new GeneratorService(GeneratorConfig.defaults(bootstrap).withClientConfig(client)
+                     .withTopics(topics).withGroupSize(GROUP_SIZE).withBatching(2, Duration.ofMillis(10)).withSampling(1f, 0, 1f, 5)
                      .withStaleness(MAX_STALENESS, BATCH_GROUPS)).start()) {
 
-            assertEquals(PROMPTS, PromptFeeder.feed(bootstrap, topics, Tasks.byName("arithmetic"), PROMPTS, 0, 5, "p-"));
+            assertEquals(PROMPTS, PromptFeeder.feed(bootstrap, client, topics, Tasks.byName("arithmetic"), PROMPTS, 0, 5, "p-"));
 
             List<ScoredGroup> scored = new ArrayList<>();
             List<Rollout> rollouts = new ArrayList<>();
             List<Metric> metrics = new ArrayList<>();
-            try (var consumer = readCommitted(bootstrap)) {
+            try (var consumer = readCommitted(bootstrap, client)) {
                 consumer.subscribe(List.of(topics.scoredGroups(), topics.rollouts(), topics.metrics()));
                 await(Duration.ofSeconds(120), () -> {
                     for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
@@ -137,14 +153,13 @@ class PipelineEndToEndTest {
         return sum;
     }
 
-    private static KafkaConsumer<String, byte[]> readCommitted(String bootstrap) {
-        return new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "e2e-reader-" + System.nanoTime(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024),
-                new StringDeserializer(), new ByteArrayDeserializer());
+    private static KafkaConsumer<String, byte[]> readCommitted(String bootstrap, KafkaClientConfig client) {
+        Properties props = client.with(bootstrap);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-reader-" + System.nanoTime());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     private static void await(Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> seen) {
