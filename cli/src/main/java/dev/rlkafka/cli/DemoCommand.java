@@ -6,6 +6,7 @@ import dev.rlkafka.policy.optim.AdamWConfig;
 import dev.rlkafka.policy.task.Tasks;
 import dev.rlkafka.policy.train.Algorithm;
 import dev.rlkafka.policy.train.SftConfig;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,6 +39,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bootstrap"},
             description = "Use this Kafka cluster instead of starting the embedded broker.")
     String bootstrap;
+
+    @Option(names = "--kafka-config", paramLabel = "FILE", defaultValue = "${env:RLKAFKA_KAFKA_CONFIG}",
+            converter = KafkaOptions.ClientConfigFile.class,
+            description = "With --bootstrap: Kafka client properties for a cluster that needs them (security.protocol, "
+                    + "sasl.*, ssl.*), as for the services (default: none; env RLKAFKA_KAFKA_CONFIG).")
+    KafkaClientConfig kafkaConfig;
 
     @Mixin ModelOptions model;
 
@@ -115,7 +122,10 @@ final class DemoCommand implements Callable<Integer> {
                     broker = EmbeddedKafkaBroker.start(brokerDir, 0, false);
                     cluster = broker.bootstrapServers();
                 }
-                current.set(new DemoRun(settings, cluster, RunCluster.topics(runId), runDir, System.out).withScorers(scorers::applyTo));
+                // the embedded broker is plain text: the cluster's settings belong to --bootstrap's cluster only
+                KafkaClientConfig client = bootstrap == null || kafkaConfig == null ? KafkaClientConfig.NONE : kafkaConfig;
+                current.set(new DemoRun(settings, cluster, client, RunCluster.topics(runId), runDir, System.out)
+                        .withScorers(scorers::applyTo));
                 if (signal.stopRequested()) return 1;
                 boolean completed = current.get().run().completed();
                 System.out.println("  replay it: ./rlkafka replay --run " + runId + (bootstrap == null ? "" : " -b " + bootstrap));

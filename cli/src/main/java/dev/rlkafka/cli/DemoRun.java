@@ -14,6 +14,7 @@ import dev.rlkafka.policy.weights.Checkpoint;
 import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.reward.RewardConfig;
 import dev.rlkafka.reward.RewardService;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.trainer.StepResult;
@@ -71,6 +72,8 @@ final class DemoRun implements AutoCloseable {
 
     private final Settings settings;
     private final String bootstrap;
+    /** The cluster's client settings (--kafka-config with --bootstrap); none on the embedded broker. */
+    private final KafkaClientConfig client;
     private final Topics topics;
     private final Path runDir;
     private final PrintStream out;
@@ -85,9 +88,10 @@ final class DemoRun implements AutoCloseable {
     private PrintWriter metricsCsv;
     private PrintWriter evalCsv;
 
-    DemoRun(Settings settings, String bootstrap, Topics topics, Path runDir, PrintStream out) {
+    DemoRun(Settings settings, String bootstrap, KafkaClientConfig client, Topics topics, Path runDir, PrintStream out) {
         this.settings = settings;
         this.bootstrap = bootstrap;
+        this.client = client;
         this.topics = topics;
         this.runDir = runDir;
         this.out = out;
@@ -100,8 +104,8 @@ final class DemoRun implements AutoCloseable {
 
     Summary run() throws Exception {
         out.printf("run %s: bootstrap %s, topics %s*, files in %s%n", runDir.getFileName(), bootstrap, topics.prefix(), runDir);
-        TopicAdmin.ensureTopics(bootstrap, topics, PARTITIONS, (short) 1);
-        WeightsRetention.apply(bootstrap, topics, settings.modelConfig());   // replay needs no old weights
+        TopicAdmin.ensureTopics(bootstrap, client, topics, PARTITIONS, (short) 1);
+        WeightsRetention.apply(bootstrap, client, topics, settings.modelConfig());   // replay needs no old weights
         writeConfig();
 
         long sftStart = System.nanoTime();
@@ -129,7 +133,7 @@ final class DemoRun implements AutoCloseable {
         openCsvs();
         startServices(sftCheckpoint);
         int prompts = (int) Math.ceil(settings.rlSteps() * settings.batchGroups() * 1.25) + 4 * settings.batchGroups();
-        int fed = PromptFeeder.feed(bootstrap, topics, settings.task(), prompts, settings.groupSize(), 42, "");
+        int fed = PromptFeeder.feed(bootstrap, client, topics, settings.task(), prompts, settings.groupSize(), 42, "");
         out.printf("RL (%s): %d prompts on %s; generator -> reward-service -> trainer over Kafka, %d groups of %d per step%n",
                 settings.algorithm().id(), fed, topics.prompts(), settings.batchGroups(), settings.groupSize());
         while (!stopRequested && !trainer.awaitStop(Duration.ofMillis(500))) {
@@ -153,7 +157,7 @@ final class DemoRun implements AutoCloseable {
     }
 
     private void startServices(Path sftCheckpoint) throws Exception {
-        RewardConfig rewardConfig = scorers.apply(RewardConfig.defaults(bootstrap).withTopics(topics)
+        RewardConfig rewardConfig = scorers.apply(RewardConfig.defaults(bootstrap).withClientConfig(client).withTopics(topics)
                 .withStateDir(runDir.resolve("reward-state")));
         reward = new RewardService(rewardConfig).start();
         if (!rewardConfig.builtInScorers() || !RewardConfig.builtInWeights(settings.task().name()).keySet()
@@ -167,11 +171,12 @@ final class DemoRun implements AutoCloseable {
                         settings.batchGroups(), 1, settings.maxStaleness(),
                         TrainerCommand.update(settings.algorithm(), settings.lr(), settings.beta(), null, settings.rlSteps()))
                 .withDevice("cpu", TRAINER_THREADS)
-                .withStop(settings.rlSteps(), false))
+                .withStop(settings.rlSteps(), false)
+                .withClientConfig(client))
                 .onStep(this::onStep)
                 .start();
         generator = new GeneratorService(generatorConfig(bootstrap, topics, "demo-generator", settings.groupSize(),
-                settings.batchGroups(), settings.maxStaleness(), 99)).start();
+                settings.batchGroups(), settings.maxStaleness(), 99).withClientConfig(client)).start();
     }
 
     /**

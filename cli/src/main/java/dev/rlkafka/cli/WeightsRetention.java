@@ -2,9 +2,9 @@ package dev.rlkafka.cli;
 
 import dev.rlkafka.policy.model.ModelConfig;
 import dev.rlkafka.schemas.TopicSpec;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
@@ -49,11 +49,12 @@ final class WeightsRetention {
     }
 
     /** Sets {@link #configs} on the run's weights topic, which must exist. */
-    static void apply(String bootstrap, Topics topics, ModelConfig model) throws InterruptedException, ExecutionException {
+    static void apply(String bootstrap, KafkaClientConfig client, Topics topics, ModelConfig model)
+            throws InterruptedException, ExecutionException {
         ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, topics.policyWeights());
         List<AlterConfigOp> ops = configs(topics, model).entrySet().stream()
                 .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(client.with(bootstrap))) {
             admin.incrementalAlterConfigs(Map.of(topic, ops)).all().get();
         }
     }
