@@ -40,11 +40,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Use this Kafka cluster instead of starting the embedded broker.")
     String bootstrap;
 
-    @Option(names = "--kafka-config", paramLabel = "FILE", defaultValue = "${env:RLKAFKA_KAFKA_CONFIG}",
-            converter = KafkaOptions.ClientConfigFile.class,
-            description = "With --bootstrap: Kafka client properties for a cluster that needs them (security.protocol, "
-                    + "sasl.*, ssl.*), as for the services (default: none; env RLKAFKA_KAFKA_CONFIG).")
-    KafkaClientConfig kafkaConfig;
+    @Mixin ClientConfigOption client;
 
     @Mixin ModelOptions model;
 
@@ -123,8 +119,8 @@ final class DemoCommand implements Callable<Integer> {
                     cluster = broker.bootstrapServers();
                 }
                 // the embedded broker is plain text: the cluster's settings belong to --bootstrap's cluster only
-                KafkaClientConfig client = bootstrap == null || kafkaConfig == null ? KafkaClientConfig.NONE : kafkaConfig;
-                current.set(new DemoRun(settings, cluster, client, RunCluster.topics(runId), runDir, System.out)
+                KafkaClientConfig clientConfig = bootstrap == null ? KafkaClientConfig.NONE : client.clientConfig();
+                current.set(new DemoRun(settings, cluster, clientConfig, RunCluster.topics(runId), runDir, System.out)
                         .withScorers(scorers::applyTo));
                 if (signal.stopRequested()) return 1;
                 boolean completed = current.get().run().completed();

@@ -1,6 +1,7 @@
 package dev.rlkafka.cli;
 
 import dev.rlkafka.schemas.KafkaClientConfig;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -13,18 +14,14 @@ final class RunOptions {
                     + "without --run: env RLKAFKA_BOOTSTRAP, else localhost:9092.")
     String bootstrap;
 
-    @Option(names = "--kafka-config", paramLabel = "FILE", defaultValue = "${env:RLKAFKA_KAFKA_CONFIG}",
-            converter = KafkaOptions.ClientConfigFile.class,
-            description = "With --bootstrap: Kafka client properties for a cluster that needs them (security.protocol, "
-                    + "sasl.*, ssl.*), as for the services (default: none; env RLKAFKA_KAFKA_CONFIG).")
-    KafkaClientConfig kafkaConfig;
+    @Mixin ClientConfigOption client;
 
     @Option(names = "--runs-dir", defaultValue = "runs", description = "Where run folders are (default: ${DEFAULT-VALUE}).")
     Path runsDir;
 
-    /** The settings of --kafka-config, or none. */
+    /** The settings of --kafka-config, or none; they apply to a cluster named by --bootstrap, not to a run's own broker. */
     KafkaClientConfig clientConfig() {
-        return kafkaConfig == null ? KafkaClientConfig.NONE : kafkaConfig;
+        return client.clientConfig();
     }
 
     /** -b, else the environment's cluster, else the local default (tail without --run). */
