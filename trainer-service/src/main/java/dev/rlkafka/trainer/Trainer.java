@@ -154,6 +154,11 @@ public final class Trainer implements AutoCloseable {
         return samples;
     }
 
+    /** Groups dropped as stale since the last step (the next step's {@link StepResult#droppedStale()}). */
+    public long droppedSinceStep() {
+        return droppedSinceStep;
+    }
+
     /** B groups are pending. */
     public boolean batchReady() {
         return pending.size() >= config.batchGroups();

@@ -80,12 +80,23 @@ public final class TrainerService implements AutoCloseable {
     /** Checkpoint metadata key prefix of the next offset to read per scored-groups partition: {@code offset.<partition>}. */
     public static final String OFFSET_KEY_PREFIX = "offset.";
     public static final String METRIC_KIND = "trainer.step";
+    /**
+     * Metric kind of what happened between steps: {@code dropped_stale_since_step}, {@code dead_letters} (all so far)
+     * and {@code pending_groups}. Written at most once per {@link #IDLE_REPORT_INTERVAL} while groups are dropped or
+     * dead-lettered and no step comes (every group stale, say), and at stop; the next step's metric counts the drops too.
+     */
+    public static final String IDLE_METRIC_KIND = "trainer.idle";
+    static final Duration IDLE_REPORT_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration SCAN_TIMEOUT = Duration.ofSeconds(60);
 
     private final TrainerConfig config;
     /** System.nanoTime() at the end of the last step; 0 before the first (trainer thread only). */
     private long lastStepEnd;
+    /** Drops since the step, and dead letters in all, as last reported by a step or idle metric (loop thread only). */
+    private long reportedDropped, reportedDeadLetters;
+    /** System.nanoTime() of the last step or idle metric (loop thread only). */
+    private long lastReport = System.nanoTime();
     /** Σ over steps after the first of the time since the previous step ended (loop thread writes, anyone reads). */
     private volatile long batchWaitNanos;
     /**
@@ -354,6 +365,7 @@ public final class TrainerService implements AutoCloseable {
                         }
                     }
                 }
+                reportIdle(false);
             }
         } catch (WakeupException e) {
             if (running) failure = e;   // a wakeup not from close() is a bug
@@ -425,6 +437,9 @@ public final class TrainerService implements AutoCloseable {
         awaitPublisher();
         long handedOver = System.nanoTime();
         submit(() -> report(result, snapshot, lag, waitedMs));
+        reportedDropped = 0;
+        reportedDeadLetters = result.deadLetters();
+        lastReport = System.nanoTime();
         if (log.isDebugEnabled()) {
             // where a step's wall time goes on this thread: waiting for its batch, the update, the publisher
             log.debug("step {} timing: waited {} ms for the batch, update {} ms, snapshot and waiting for the previous publish {} ms",
@@ -496,6 +511,7 @@ public final class TrainerService implements AutoCloseable {
     /** Stops cleanly: trains a last smaller batch, and checkpoints and publishes whatever is not yet. */
     private void finish(String why) throws Exception {
         if (trainer.pendingGroups() > 0) runStep();
+        reportIdle(true);   // drops and dead letters after the last step
         awaitPublisher();   // now idle: the rest runs on this thread
         if (trainer.advanceVersion()) {
             long ms = checkpointAndPublish(snapshot(), null);
@@ -577,6 +593,33 @@ public final class TrainerService implements AutoCloseable {
         for (WeightChunk chunk : WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now())) {
             producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
         }
+    }
+
+    /**
+     * Writes a {@link #IDLE_METRIC_KIND} metric when groups were dropped or dead-lettered since the last step or idle
+     * metric, at most once per {@link #IDLE_REPORT_INTERVAL} unless {@code now}: without it a trainer that drops
+     * every group (all stale) never steps, and its metrics say nothing.
+     */
+    private void reportIdle(boolean now) {
+        long dropped = trainer.droppedSinceStep(), deadLetters = trainer.deadLettered().count();
+        if (dropped == reportedDropped && deadLetters == reportedDeadLetters) return;
+        if (!now && System.nanoTime() - lastReport < IDLE_REPORT_INTERVAL.toNanos()) return;
+        Map<String, Double> values = new LinkedHashMap<>();
+        values.put("dropped_stale_since_step", (double) dropped);
+        values.put("dead_letters", (double) deadLetters);
+        values.put("pending_groups", (double) trainer.pendingGroups());
+        Metric metric = Metric.newBuilder().setServiceId(config.trainerId()).setKind(IDLE_METRIC_KIND).setStep(trainer.steps())
+                .setPolicyVersion(trainer.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
+        String topic = config.topics().metrics();
+        ProducerRecord<String, byte[]> rec = new ProducerRecord<>(topic, config.trainerId(), RlSerdes.metric().codec().encode(topic, metric));
+        submit(() -> {
+            producer.beginTransaction();
+            producer.send(rec);
+            commit("an idle metric");
+        });
+        reportedDropped = dropped;
+        reportedDeadLetters = deadLetters;
+        lastReport = System.nanoTime();
     }
 
     private void deadLetter(DeadLetter letter) {

@@ -85,10 +85,16 @@ class TrainerServiceKafkaTest {
         Audit consumed = new Audit(state.trained().count() + state.dropped().count(), state.trained().hash() + state.dropped().hash());
         assertEquals(Audit.of(groups.stream().map(ScoredGroup::getGroupId).toList()), consumed, "every valid group trained or dropped, once");
 
-        List<Metric> metrics = TopicReader.readAll(bootstrap, topics.metrics()).stream().map(r -> RlSerdes.metric().codec().decode(r)).toList();
+        List<Metric> written = TopicReader.readAll(bootstrap, topics.metrics()).stream().map(r -> RlSerdes.metric().codec().decode(r)).toList();
+        List<Metric> metrics = written.stream().filter(m -> m.getKind().equals(TrainerService.METRIC_KIND)).toList();
         assertEquals(List.of(1L, 2L, 3L), metrics.stream().map(Metric::getStep).toList());
+        // the 4 stale groups and both dead letters came after step 3: no step metric counts them, the idle one at stop does
+        Metric idle = written.get(written.size() - 1);
+        assertEquals(TrainerService.IDLE_METRIC_KIND, idle.getKind(), () -> "last metric: " + idle);
+        assertEquals(3L, idle.getStep());
+        assertEquals(4.0, idle.getValues().get("dropped_stale_since_step"), () -> idle.getValues().toString());
+        assertEquals(2.0, idle.getValues().get("dead_letters"), () -> idle.getValues().toString());
         for (Metric m : metrics) {
-            assertEquals(TrainerService.METRIC_KIND, m.getKind());
             for (String key : List.of("reward_mean", "accuracy", "kl", "loss", "clip_fraction", "groups", "dropped_stale",
                     "dead_letters", "staleness_0", "tokens_per_s", "lag", "publish_ms")) {
                 assertTrue(m.getValues().containsKey(key), "metric of step " + m.getStep() + " lacks " + key + ": " + m.getValues());
