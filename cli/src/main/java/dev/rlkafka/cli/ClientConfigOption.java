@@ -12,9 +12,10 @@ final class ClientConfigOption {
     @Option(names = "--kafka-config", paramLabel = "FILE", defaultValue = "${env:RLKAFKA_KAFKA_CONFIG}",
             converter = ClientConfigFile.class,
             description = "Kafka client properties for a cluster that needs them, like Kafka tools' --command-config: "
-                    + "security.protocol, sasl.*, ssl.*, timeouts. Every client of the command starts from them; "
-                    + "rlkafka's own settings (exactly-once, isolation, serializers, record sizes, ids) win. "
-                    + "Secret values are masked in logs. An embedded broker needs none (default: none; env RLKAFKA_KAFKA_CONFIG).")
+                    + "security.protocol, sasl.*, ssl.*, timeouts. Every client the command opens on the cluster starts from "
+                    + "them; rlkafka's own settings (exactly-once, isolation, serializers, record sizes, ids) win. Secret "
+                    + "values are masked in logs. Not used on an embedded broker (demo, tail, replay and rescore without "
+                    + "--bootstrap) (default: none; env RLKAFKA_KAFKA_CONFIG).")
     KafkaClientConfig kafkaConfig;
 
     /** The settings of --kafka-config, or none. */

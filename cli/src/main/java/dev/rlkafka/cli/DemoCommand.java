@@ -124,7 +124,8 @@ final class DemoCommand implements Callable<Integer> {
                         .withScorers(scorers::applyTo));
                 if (signal.stopRequested()) return 1;
                 boolean completed = current.get().run().completed();
-                System.out.println("  replay it: ./rlkafka replay --run " + runId + (bootstrap == null ? "" : " -b " + bootstrap));
+                System.out.println("  replay it: ./rlkafka replay --run " + runId + (bootstrap == null ? "" : " -b " + bootstrap
+                        + (clientConfig.equals(KafkaClientConfig.NONE) ? "" : " --kafka-config <the same file>")));
                 return completed ? 0 : 1;
             } finally {
                 // inside the signal's scope: a Ctrl-C waits until services, then the broker, are closed

@@ -4,6 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 
 /** The {@code rlkafka} launcher: one jar, one subcommand per job. */
 @Command(name = "rlkafka",
@@ -52,14 +55,18 @@ public final class Main implements Runnable {
      */
     static int report(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
         PrintWriter err = command.getErr();
-        err.println("rlkafka " + command.getCommandName() + " failed: " + describe(e));
-        String said = describe(e);
-        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            String reason = describe(cause);
-            if (!said.contains(reason)) err.println("  caused by: " + reason);   // messages often quote their cause
-            said += reason;
+        err.println("rlkafka " + command.getCommandSpec().qualifiedName(" ").replaceFirst("^rlkafka ", "") + " failed: " + describe(e));
+        StringBuilder said = new StringBuilder(describe(e));
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        seen.add(e);
+        for (Throwable cause = e.getCause(); cause != null && seen.add(cause); cause = cause.getCause()) {
+            // messages often quote their cause's: say only what is new
+            if (cause.getMessage() == null || !said.toString().contains(cause.getMessage())) err.println("  caused by: " + describe(cause));
+            said.append(describe(cause));
         }
-        if ("DEBUG".equalsIgnoreCase(System.getenv("RLKAFKA_LOG_LEVEL"))) {
+        for (Throwable suppressed : e.getSuppressed()) err.println("  also: " + describe(suppressed));
+        String level = System.getenv("RLKAFKA_LOG_LEVEL");
+        if ("DEBUG".equalsIgnoreCase(level) || "TRACE".equalsIgnoreCase(level)) {
             e.printStackTrace(err);
         } else {
             err.println("  (RLKAFKA_LOG_LEVEL=DEBUG also prints the stack trace)");

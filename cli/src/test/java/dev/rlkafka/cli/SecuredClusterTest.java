@@ -55,16 +55,15 @@ class SecuredClusterTest {
                 "--kafka-config", file);
         assertEquals(0, tail.exitCode(), tail.toString());
         assertEquals(5, tail.outLines().size(), tail.toString());
-        for (CommandRun run : new CommandRun[] {topics, prompts, tail}) {
-            assertFalse(run.toString().contains(PASSWORD), "the password is never printed: " + run);
-        }
     }
 
     @Test
     void aWrongPasswordFailsFastNamingTheAuthentication() throws IOException {
         String file = clientFile("wrong.properties", "not-it").toString();
+        long started = System.nanoTime();
         CommandRun prompts = CommandRun.execute("prompts", "-b", broker.bootstrapServers(), "--prefix", "sec.", "-n", "1",
                 "--kafka-config", file);
+        assertTrue(System.nanoTime() - started < 30_000_000_000L, "an authentication failure is not retried until a timeout");
         assertNotEquals(0, prompts.exitCode(), prompts.toString());
         assertTrue(prompts.err().startsWith("rlkafka prompts failed: ") && prompts.err().contains("Authentication failed"), prompts.err());
         assertFalse(prompts.err().contains("\tat "), "a reason, not a stack trace: " + prompts.err());

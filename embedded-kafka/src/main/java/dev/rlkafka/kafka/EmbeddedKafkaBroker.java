@@ -99,8 +99,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     /**
-     * @param overrides  broker settings over the defaults of {@link #brokerProperties}; with a SASL_PLAINTEXT protocol
-     *                   map, the client listener is named SASL_PLAINTEXT
+     * @param overrides  broker settings over the defaults of {@link #brokerProperties}; an inter.broker.listener.name
+     *                   among them also names the client listener (SASL_PLAINTEXT for {@link #startSaslPlain})
      * @param selfClient client settings of the admin client that waits for the broker to serve
      */
     private static EmbeddedKafkaBroker start(Path dataDir, int port, boolean deleteOnClose, Map<String, String> overrides,

@@ -83,7 +83,8 @@ public final class TrainerService implements AutoCloseable {
     /**
      * Metric kind of what happened between steps: {@code dropped_stale_since_step}, {@code dead_letters} (all so far)
      * and {@code pending_groups}. Written at most once per {@link #IDLE_REPORT_INTERVAL} while groups are dropped or
-     * dead-lettered and no step comes (every group stale, say), and at stop; the next step's metric counts the drops too.
+     * dead-lettered and no step comes (every group stale, say), and when the trainer ends by itself (maxSteps, or the
+     * end of the topic); the next step's metric counts the drops too.
      */
     public static final String IDLE_METRIC_KIND = "trainer.idle";
     static final Duration IDLE_REPORT_INTERVAL = Duration.ofSeconds(1);
@@ -230,6 +231,7 @@ public final class TrainerService implements AutoCloseable {
         }
         policy = WeightCodec.decode(versionWeights, device);
         trainer = new Trainer(config, policy, reference, state);
+        reportedDeadLetters = state.deadLettered().count();   // the checkpoint's were reported before the restart
         if (checkpoint != null) trainer.loadOptimizerState(checkpoint.optimizerState());
         policyVersion = state.policyVersion();
         step = state.step();

@@ -51,12 +51,19 @@ class TrainerBrokerOutageTest {
                     .withBatching(BATCH, 1, GROUPS).withWeightChunkBytes(16 * 1024).withStop(0, true)
                     .withPollTimeout(Duration.ofMillis(100))
                     .withClientConfig(new KafkaClientConfig(Map.of("max.block.ms", Long.toString(MAX_BLOCK.toMillis()))));
-            CountDownLatch step3 = new CountDownLatch(1);
+            CountDownLatch step3 = new CountDownLatch(1), brokerDown = new CountDownLatch(1);
             try (TrainerService trainer = new TrainerService(config).onStep(r -> {
-                if (r.step() == 3) step3.countDown();
+                if (r.step() != 3) return;
+                step3.countDown();
+                try {
+                    brokerDown.await();   // on the publisher thread: the trainer goes no further until the broker is gone
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }).start()) {
                 assertTrue(step3.await(60, TimeUnit.SECONDS), "the trainer at work");
                 broker.close();
+                brokerDown.countDown();
                 Thread.sleep(4 * MAX_BLOCK.toMillis());   // several timed-out commits, each retried
                 assertTrue(trainer.failure().isEmpty(), () -> "trainer stopped in the outage: " + trainer.failure().get());
                 assertTrue(trainer.step() < GROUPS / BATCH, "the outage came before the last version: step " + trainer.step());

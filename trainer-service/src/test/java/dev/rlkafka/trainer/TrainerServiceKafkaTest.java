@@ -114,13 +114,15 @@ class TrainerServiceKafkaTest {
                 && tooLongLetter.getReason().contains(topics.scoredGroups() + "-" + tooLongLetter.getSourcePartition() + "@"
                 + tooLongLetter.getSourceOffset()), tooLongLetter.getReason());
 
-        // a restart on the same checkpoint finds nothing new: no step, no version published again
+        // a restart on the same checkpoint finds nothing new: no step, no version published again, no metric
         try (TrainerService again = new TrainerService(config).start()) {
             assertTrue(again.awaitStop(Duration.ofSeconds(60)), "restarted trainer did not stop at the end");
             assertTrue(again.failure().isEmpty(), () -> "restarted trainer failed: " + again.failure().get());
             assertEquals(3, again.step());
         }
         assertEquals(versions, TopicReader.publishedVersions(bootstrap, topics.policyWeights()));
+        assertEquals(written.size(), TopicReader.readAll(bootstrap, topics.metrics()).size(),
+                "the checkpoint's dead letters were reported before the restart, not again");
     }
 
     @Test
