@@ -24,8 +24,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -88,6 +93,9 @@ public final class TrainerService implements AutoCloseable {
      */
     public static final String IDLE_METRIC_KIND = "trainer.idle";
     static final Duration IDLE_REPORT_INTERVAL = Duration.ofSeconds(1);
+    /** Most tries of one transaction that fails with an abortable error; see {@link #transaction}. */
+    private static final int TRANSACTION_ATTEMPTS = 30;
+    private static final Duration TRANSACTION_RETRY_BACKOFF = Duration.ofSeconds(1);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration SCAN_TIMEOUT = Duration.ofSeconds(60);
 
@@ -269,7 +277,7 @@ public final class TrainerService implements AutoCloseable {
      * between checkpoint and publish the version is missing; after one after the publish it is there and is
      * not sent twice.
      */
-    private void publishIfMissing(TrainerState state, byte[] weights) {
+    private void publishIfMissing(TrainerState state, byte[] weights) throws IOException {
         Map<Long, String> published = completeVersions();
         String sha256 = Sha256.hex(weights);
         long latest = published.keySet().stream().mapToLong(Long::longValue).max().orElse(-1);
@@ -458,9 +466,8 @@ public final class TrainerService implements AutoCloseable {
             // the step's metric rides in the version's transaction: one commit per step instead of two
             publishMs = checkpointAndPublish(snapshot, sendingMs -> metricRecord(result, lag, waitedMs, sendingMs));
         } else {
-            producer.beginTransaction();
-            producer.send(metricRecord(result, lag, waitedMs, null));
-            commit("the metric of step " + result.step());
+            ProducerRecord<String, byte[]> metric = metricRecord(result, lag, waitedMs, null);
+            transaction("the metric of step " + result.step(), () -> producer.send(metric));
         }
         step = result.step();
         policyVersion = result.policyVersion();
@@ -541,23 +548,70 @@ public final class TrainerService implements AutoCloseable {
     private long checkpointAndPublish(Snapshot snapshot, LongFunction<ProducerRecord<String, byte[]>> alongside) throws IOException {
         long start = System.nanoTime();
         TrainerState state = snapshot.state();
-        producer.beginTransaction();
-        sendVersion(state.policyVersion(), state.step(), snapshot.weights());
-        try {
-            writeCheckpoint(snapshot);
-        } catch (IOException | RuntimeException e) {
-            // the version must not become visible without its checkpoint
-            try {
-                TimedOutCalls.retry(config.trainerId() + ": aborting version " + state.policyVersion(), producer::abortTransaction,
-                        this::retryingTimeouts);
-            } catch (RuntimeException abort) {
-                e.addSuppressed(abort);
-            }
-            throw e;
-        }
-        if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
-        commit("version " + state.policyVersion());
+        transaction("version " + state.policyVersion(), () -> {
+            sendVersion(state.policyVersion(), state.step(), snapshot.weights());
+            writeCheckpoint(snapshot);   // again when the transaction is sent again: the same bytes, atomically
+            if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
+        });
         return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private interface Sends {
+        void run() throws IOException;
+    }
+
+    /**
+     * Begins a transaction, runs {@code sends} in it and commits it. A failure that leaves nothing to commit aborts
+     * the transaction, so none of its records is ever read: an error that is not Kafka's (a checkpoint that cannot be
+     * written) is thrown then. Kafka's abortable errors (a send that found no broker within max.block.ms, in an outage)
+     * are retried, up to {@value #TRANSACTION_ATTEMPTS} times while the trainer runs: sending an aborted transaction's
+     * records again duplicates nothing. Fencing and the other fatal errors are thrown at once.
+     */
+    private void transaction(String what, Sends sends) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            producer.beginTransaction();
+            try {
+                sends.run();
+                commit(what);
+                return;
+            } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
+                throw e;   // the producer is done for; there is no transaction to abort
+            } catch (KafkaException e) {
+                if (attempt >= TRANSACTION_ATTEMPTS || !retryingTimeouts()) {
+                    abortAfter(what, e);
+                    throw e;
+                }
+                log.warn("{}: the transaction of {} failed (attempt {}: {}); aborting it and sending it again", config.trainerId(),
+                        what, attempt, e.toString());
+                abort(what);
+                sleepBeforeRetry();
+            } catch (IOException | RuntimeException e) {
+                abortAfter(what, e);   // the version must not become visible without its checkpoint
+                throw e;
+            }
+        }
+    }
+
+    /** Aborts the open transaction after {@code e}; a failed abort is added to {@code e}, which the caller throws. */
+    private void abortAfter(String what, Exception e) {
+        try {
+            abort(what);
+        } catch (RuntimeException abort) {
+            e.addSuppressed(abort);
+        }
+    }
+
+    private void abort(String what) {
+        TimedOutCalls.retry(config.trainerId() + ": aborting " + what, producer::abortTransaction, this::retryingTimeouts);
+    }
+
+    private static void sleepBeforeRetry() {
+        try {
+            Thread.sleep(TRANSACTION_RETRY_BACKOFF.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted before sending a transaction again", e);
+        }
     }
 
     private void writeCheckpoint(Snapshot snapshot) throws IOException {
@@ -570,10 +624,8 @@ public final class TrainerService implements AutoCloseable {
     }
 
     /** A version whose checkpoint already exists (resume): all its chunks in one transaction. */
-    private void publish(long version, long atStep, byte[] weights) {
-        producer.beginTransaction();
-        sendVersion(version, atStep, weights);
-        commit("version " + version + " again");
+    private void publish(long version, long atStep, byte[] weights) throws IOException {
+        transaction("version " + version + " again", () -> sendVersion(version, atStep, weights));
     }
 
     /** Commits the open transaction; one that timed out is retried, so a broker outage stalls the trainer instead of stopping it. */
@@ -614,11 +666,7 @@ public final class TrainerService implements AutoCloseable {
                 .setPolicyVersion(trainer.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
         String topic = config.topics().metrics();
         ProducerRecord<String, byte[]> rec = new ProducerRecord<>(topic, config.trainerId(), RlSerdes.metric().codec().encode(topic, metric));
-        submit(() -> {
-            producer.beginTransaction();
-            producer.send(rec);
-            commit("an idle metric");
-        });
+        submit(() -> transaction("an idle metric", () -> producer.send(rec)));
         reportedDropped = dropped;
         reportedDeadLetters = deadLetters;
         lastReport = System.nanoTime();
@@ -627,11 +675,7 @@ public final class TrainerService implements AutoCloseable {
     private void deadLetter(DeadLetter letter) {
         String topic = config.topics().deadLetters();
         ProducerRecord<String, byte[]> rec = new ProducerRecord<>(topic, config.trainerId(), RlSerdes.deadLetter().codec().encode(topic, letter));
-        submit(() -> {
-            producer.beginTransaction();
-            producer.send(rec);
-            commit("a dead letter");
-        });
+        submit(() -> transaction("a dead letter", () -> producer.send(rec)));
     }
 
     /**
