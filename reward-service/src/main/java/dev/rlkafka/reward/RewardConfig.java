@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
  * change what you need with the {@code with...} methods.
  *
  * @param bootstrap           Kafka bootstrap servers, e.g. {@code localhost:9092}
- * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
- *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
+ * @param clientConfig        Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                            service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics              topic names of the run (default {@link Topics#DEFAULT})
  * @param applicationId       Kafka Streams application id; instances sharing it share the work
  *                            (default {@code <prefix>rlkafka-reward}, see {@link #defaultApplicationId})

@@ -9,8 +9,8 @@ import java.time.Duration;
  * Every setting of the human scoring page, validated once built. Start from {@link #defaults(String)}.
  *
  * @param bootstrap   Kafka bootstrap servers, e.g. {@code localhost:9092}
- * @param clientConfig     Kafka client settings of the cluster (security, timeouts) that every client of the
- *                         service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
+ * @param clientConfig Kafka client settings of the cluster (security, timeouts) that every client of the
+ *                     service starts from; its own settings win (default none, {@link KafkaClientConfig#NONE})
  * @param topics      topic names of the run (default {@link Topics#DEFAULT})
  * @param scorerId    the scorer id its rewards carry; register it with the reward-service as a required or
  *                    optional scorer (default {@value #DEFAULT_SCORER_ID})
