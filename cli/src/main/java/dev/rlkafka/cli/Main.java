@@ -55,13 +55,16 @@ public final class Main implements Runnable {
      */
     static int report(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
         PrintWriter err = command.getErr();
-        err.println("rlkafka " + command.getCommandSpec().qualifiedName(" ").replaceFirst("^rlkafka ", "") + " failed: " + describe(e));
+        String name = command.getCommandSpec().qualifiedName(" ");   // "rlkafka topics create"
+        err.println(name + " failed: " + describe(e));
         StringBuilder said = new StringBuilder(describe(e));
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         seen.add(e);
         for (Throwable cause = e.getCause(); cause != null && seen.add(cause); cause = cause.getCause()) {
             // messages often quote their cause's: say only what is new
-            if (cause.getMessage() == null || !said.toString().contains(cause.getMessage())) err.println("  caused by: " + describe(cause));
+            if (cause.getMessage() == null || !said.toString().contains(cause.getMessage())) {
+                err.println("  caused by: " + describe(cause));
+            }
             said.append(describe(cause));
         }
         for (Throwable suppressed : e.getSuppressed()) err.println("  also: " + describe(suppressed));
