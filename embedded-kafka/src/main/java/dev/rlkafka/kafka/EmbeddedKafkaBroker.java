@@ -83,8 +83,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * naming one of {@code users} (user → password). Its data is deleted on close.
      */
     public static EmbeddedKafkaBroker startSaslPlain(Path dataDir, Map<String, String> users) {
-        StringBuilder jaas = new StringBuilder(PLAIN_LOGIN + " required username=\"" + SELF + "\" password=\"" + SELF_PASSWORD + "\""
-                + " user_" + SELF + "=\"" + SELF_PASSWORD + "\"");
+        // the broker logs in to itself as SELF; the user_ entries are the accounts it accepts, SELF's among them
+        String selfLogin = PLAIN_LOGIN + " required username=\"" + SELF + "\" password=\"" + SELF_PASSWORD + "\"";
+        StringBuilder jaas = new StringBuilder(selfLogin + " user_" + SELF + "=\"" + SELF_PASSWORD + "\"");
         users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
         jaas.append(';');
         Map<String, String> broker = Map.of(
@@ -94,7 +95,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 "sasl.mechanism.inter.broker.protocol", "PLAIN",
                 "listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
         Map<String, Object> self = Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
-                "sasl.jaas.config", PLAIN_LOGIN + " required username=\"" + SELF + "\" password=\"" + SELF_PASSWORD + "\";");
+                "sasl.jaas.config", selfLogin + ";");
         return start(dataDir, 0, true, broker, self);
     }
 
