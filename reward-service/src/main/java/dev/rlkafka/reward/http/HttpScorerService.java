@@ -23,6 +23,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -62,7 +64,8 @@ import java.util.concurrent.TimeUnit;
  * reward or dead letter is not yet written (acknowledged by the broker). After a crash the uncommitted
  * rollouts are scored again, and a reward may then be written twice; the reward-service keeps the first score
  * of a (rollout, scorer) and dead-letters the second as {@code DUPLICATE_REWARD}. Kafka transactions would not
- * buy exactly-once here: the HTTP call is outside them.
+ * buy exactly-once here: the HTTP call is outside them. A broker outage stalls the scorer instead of stopping it:
+ * records the broker did not take are written again until it is back, and commits that time out are tried again.
  *
  * <p>A failed rollout writes no reward: whether its group waits, goes without this scorer, or expires is the
  * reward-service's call (required/optional scorers, {@code optionalGrace}, {@code groupTimeout}).
@@ -77,6 +80,8 @@ public final class HttpScorerService implements AutoCloseable {
     public static final String METRIC_KIND = "scorer.http";
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final Duration CLIENT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    /** Before writing records again that the broker did not take: the producer has already retried for delivery.timeout.ms. */
+    private static final Duration WRITE_RETRY_BACKOFF = Duration.ofSeconds(1);
 
     private final HttpScorerConfig config;
     private final Topics topics;
@@ -321,27 +326,26 @@ public final class HttpScorerService implements AutoCloseable {
         List<Resolved> batch = new ArrayList<>();
         batch.add(first);
         resolved.drainTo(batch);
-        List<Future<RecordMetadata>> sends = new ArrayList<>(batch.size());
         for (Resolved r : batch) {
             if (r.error() != null) {
                 throw new IllegalStateException("HTTP scorer " + config.scorerId() + " failed on the rollout at "
                         + r.rec().topic() + "-" + r.rec().partition() + "@" + r.rec().offset(), r.error());
             }
-            sends.add(r.reward() != null
-                    ? producer.send(new ProducerRecord<>(topics.rewards(), r.reward().getGroupId(),
-                            RlSerdes.reward().serializer().serialize(topics.rewards(), r.reward())))
-                    : producer.send(new ProducerRecord<>(topics.deadLetters(), config.scorerId(),
-                            RlSerdes.deadLetter().serializer().serialize(topics.deadLetters(), r.letter()))));
         }
-        producer.flush();
-        for (Future<RecordMetadata> send : sends) {
-            try {
-                send.get();
-            } catch (ExecutionException e) {
-                // the producer already retried for delivery.timeout.ms; stop rather than commit past unwritten output
+        List<Resolved> toWrite = batch;
+        for (int attempt = 1; ; attempt++) {
+            Unwritten unwritten = write(toWrite);
+            if (unwritten == null) break;
+            // an outage (the broker gone for longer than delivery.timeout.ms) is waited out: stopping would only leave the
+            // same rollouts to score again after a restart. Anything else (too large, not authorised) stops the scorer.
+            if (!(unwritten.cause() instanceof RetriableException) || !running) {
                 throw new IllegalStateException("HTTP scorer " + config.scorerId() + " cannot write to " + topics.rewards()
-                        + "/" + topics.deadLetters() + " on " + config.bootstrap() + "; offsets stay uncommitted", e.getCause());
+                        + "/" + topics.deadLetters() + " on " + config.bootstrap() + "; offsets stay uncommitted", unwritten.cause());
             }
+            log.warn("HTTP scorer {}: the broker did not take {} of {} records (attempt {}: {}); writing them again",
+                    config.scorerId(), unwritten.records().size(), batch.size(), attempt, unwritten.cause().toString());
+            Thread.sleep(WRITE_RETRY_BACKOFF.toMillis());
+            toWrite = unwritten.records();
         }
         for (Resolved r : batch) {
             inFlight--;
@@ -360,6 +364,39 @@ public final class HttpScorerService implements AutoCloseable {
         }
     }
 
+    /** Records the broker did not take, and why the last of them failed. */
+    private record Unwritten(List<Resolved> records, Throwable cause) {
+    }
+
+    /**
+     * Sends each rollout's reward or dead letter and waits for the broker's acknowledgements.
+     *
+     * @return null when all were written; else the ones the broker did not take (written again, a record whose
+     * acknowledgement was lost is written twice: at least once)
+     */
+    private Unwritten write(List<Resolved> batch) throws InterruptedException {
+        List<Future<RecordMetadata>> sends = new ArrayList<>(batch.size());
+        for (Resolved r : batch) {
+            sends.add(r.reward() != null
+                    ? producer.send(new ProducerRecord<>(topics.rewards(), r.reward().getGroupId(),
+                            RlSerdes.reward().serializer().serialize(topics.rewards(), r.reward())))
+                    : producer.send(new ProducerRecord<>(topics.deadLetters(), config.scorerId(),
+                            RlSerdes.deadLetter().serializer().serialize(topics.deadLetters(), r.letter()))));
+        }
+        producer.flush();
+        List<Resolved> unwritten = new ArrayList<>();
+        Throwable cause = null;
+        for (int i = 0; i < sends.size(); i++) {
+            try {
+                sends.get(i).get();
+            } catch (ExecutionException e) {
+                unwritten.add(batch.get(i));
+                cause = e.getCause();
+            }
+        }
+        return unwritten.isEmpty() ? null : new Unwritten(unwritten, cause);
+    }
+
     /** Commits each partition up to its oldest unresolved rollout, where that moved. */
     private void commit() {
         Map<TopicPartition, OffsetAndMetadata> advanced = new HashMap<>();
@@ -372,6 +409,9 @@ public final class HttpScorerService implements AutoCloseable {
             // the partitions moved: their new owner starts from the last commit and scores the rest again
             log.warn("HTTP scorer {}: commit of {} failed during a rebalance ({}); those rollouts may be scored twice",
                     config.scorerId(), advanced, e.toString());
+        } catch (TimeoutException e) {
+            // the broker is away; the offsets are still tracked and the next turn commits them
+            log.warn("HTTP scorer {}: commit of {} timed out ({}); trying again next turn", config.scorerId(), advanced, e.getMessage());
         }
     }
 
