@@ -3,7 +3,7 @@ package dev.rlkafka.generator;
 /**
  * Bounded staleness at admission (AReaL, Fu et al. 2025, §5): a new prompt is admitted only while
  * {@code admittedGroups < (latestVersion − startVersion + maxStaleness + 1) · groupsPerVersion + dropped},
- * where {@code dropped} counts this generator's groups the trainer has dropped as stale since {@code startVersion}.
+ * where {@code dropped} counts the groups the trainer has dropped as stale since {@code startVersion}.
  *
  * <p>The trainer turns {@code groupsPerVersion} groups into one new policy version, so the group admitted
  * as number {@code n} (0-based, counted from {@code startVersion}) is trained on at version
@@ -12,10 +12,10 @@ package dev.rlkafka.generator;
  * then wait for the next version.
  *
  * <p>Why {@code dropped}: a generator at the bound samples groups that will be exactly {@code maxStaleness} stale
- * when trained, so a few that reach the trainer late (another partition's groups came first) are dropped. The
- * trainer then fills each later batch that many groups further along, groups this rule has not admitted yet:
- * without the credit it would wait for them at every step for the rest of the run. The trainer counts drops by the
- * generator that sampled them (each version carries the counts), so each generator takes back only its own room.
+ * when trained, so a few that reach the trainer late (another partition's groups came first) are dropped. Without
+ * the credit every later step would reach one batch further ahead for those groups and wait for them, for the rest
+ * of the run. The trainer counts its drops over all generators and each generator credits all of them: with several
+ * generators the gate admits a little more, and the trainer's own staleness check still holds the bound.
  * Not thread-safe: the sampling thread owns it.
  */
 final class AdmissionGate {
@@ -29,7 +29,7 @@ final class AdmissionGate {
 
     /**
      * @param startVersion the policy version the generator starts with; groups are counted from it
-     * @param startDropped this generator's groups the trainer had dropped as stale by then (carried by that version)
+     * @param startDropped the groups the trainer had dropped as stale by then (carried by that version's chunks)
      */
     AdmissionGate(int maxStaleness, int groupsPerVersion, long startVersion, long startDropped) {
         if (maxStaleness < 0) throw new IllegalArgumentException("maxStaleness must be >= 0, got " + maxStaleness);
@@ -45,8 +45,8 @@ final class AdmissionGate {
     }
 
     /**
-     * The trainer published {@code version}, having dropped {@code dropped} of this generator's groups as stale by
-     * then; older or repeated versions and counts change nothing.
+     * The trainer published {@code version}, having dropped {@code dropped} groups as stale by then; older or
+     * repeated versions and counts change nothing.
      */
     void versionPublished(long version, long dropped) {
         latestVersion = Math.max(latestVersion, version);

@@ -92,7 +92,7 @@ public final class GeneratorService implements AutoCloseable {
     private final Semaphore weightsArrived = new Semaphore(0);
     /** Newest version the trainer has published (complete, whether or not it loaded): drives admission. */
     private final AtomicLong latestPublished = new AtomicLong(-1);
-    /** Groups of this generator the trainer had dropped as stale by the newest version handed over: room for admission. */
+    /** Groups the trainer had dropped as stale by the newest version handed over: room for admission. */
     private final AtomicLong trainerDropped = new AtomicLong();
 
     private volatile boolean running;
@@ -318,8 +318,8 @@ public final class GeneratorService implements AutoCloseable {
     // ---- weights thread ----
 
     /**
-     * A complete version, the trainer's stale drops of this generator's groups as of it, and the record of its last
-     * chunk (what a BAD_WEIGHTS dead letter carries).
+     * A complete version, the trainer's stale drops as of it, and the record of its last chunk (what a BAD_WEIGHTS
+     * dead letter carries).
      */
     private record WeightsVersion(long version, long droppedStale, byte[] bytes, int chunkCount, Instant publishedAt,
                                   ConsumerRecord<byte[], byte[]> lastChunk) {
@@ -387,8 +387,8 @@ public final class GeneratorService implements AutoCloseable {
         try {
             Optional<byte[]> whole = assembler.add(chunk);
             if (whole.isEmpty()) return null;
-            long dropped = chunk.getDroppedStale().getOrDefault(config.generatorId(), 0L);
-            return new WeightsVersion(chunk.getVersion(), dropped, whole.get(), chunk.getChunkCount(), chunk.getCreatedAtMs(), rec);
+            return new WeightsVersion(chunk.getVersion(), chunk.getDroppedStale(), whole.get(), chunk.getChunkCount(),
+                    chunk.getCreatedAtMs(), rec);
         } catch (WeightChunks.InvalidWeightsException e) {
             // a whole version that fails its checksum was published (and damaged): admission moves on even though this
             // generator cannot load it, by one version at most since the trainer publishes them in order. A chunk refused

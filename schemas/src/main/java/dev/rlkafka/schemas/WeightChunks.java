@@ -31,18 +31,13 @@ public final class WeightChunks {
     /**
      * Cuts {@code weights} into chunks of at most {@code chunkBytes}, in order.
      *
-     * @param droppedStale groups the trainer has dropped as stale so far, by generator id: room for the generators'
-     *                     admission gates
+     * @param droppedStale groups the trainer has dropped as stale so far: room for the generators' admission gates
      */
-    public static List<WeightChunk> split(long version, long step, Map<String, Long> droppedStale, byte[] weights, int chunkBytes,
-                                          Instant at) {
+    public static List<WeightChunk> split(long version, long step, long droppedStale, byte[] weights, int chunkBytes, Instant at) {
         if (version < 0) throw new IllegalArgumentException("version must be >= 0, got " + version);
-        droppedStale.forEach((generator, count) -> {
-            if (count < 0) throw new IllegalArgumentException("droppedStale of generator " + generator + " must be >= 0, got " + count);
-        });
+        if (droppedStale < 0) throw new IllegalArgumentException("droppedStale must be >= 0, got " + droppedStale);
         if (chunkBytes < 1) throw new IllegalArgumentException("chunkBytes must be >= 1, got " + chunkBytes);
         if (weights.length == 0) throw new IllegalArgumentException("weights of version " + version + " are empty");
-        Map<String, Long> dropped = Map.copyOf(droppedStale);
         String sha256 = Sha256.hex(weights);
         int count = (weights.length + chunkBytes - 1) / chunkBytes;
         List<WeightChunk> chunks = new ArrayList<>(count);
@@ -59,7 +54,7 @@ public final class WeightChunks {
                     .setBytes(ByteBuffer.wrap(weights, from, to - from).slice())
                     .setBlobUri(null)
                     .setCreatedAtMs(at)
-                    .setDroppedStale(dropped)
+                    .setDroppedStale(droppedStale)
                     .build());
         }
         return chunks;

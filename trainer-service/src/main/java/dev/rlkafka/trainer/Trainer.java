@@ -13,7 +13,6 @@ import dev.rlkafka.schemas.avro.ScoredGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The trainer without Kafka: scored groups in, updates of the configured algorithm (GRPO, PPO or online DPO) out.
@@ -45,7 +44,6 @@ public final class Trainer implements AutoCloseable {
     private Audit trained;
     private Audit dropped;
     private Audit deadLettered;
-    private final Map<String, Long> droppedByGenerator;
 
     /**
      * @param policy    the policy to train, holding the weights of {@code state.policyVersion()}
@@ -62,7 +60,6 @@ public final class Trainer implements AutoCloseable {
         this.trained = state.trained();
         this.dropped = state.dropped();
         this.deadLettered = state.deadLettered();
-        this.droppedByGenerator = new TreeMap<>(state.droppedByGenerator());
     }
 
     /**
@@ -80,7 +77,6 @@ public final class Trainer implements AutoCloseable {
         long groupStaleness = StalenessPolicy.staleness(policyVersion, oldest);
         if (!staleness.keep(groupStaleness)) {
             dropped = dropped.add(group.getGroupId());
-            droppedByGenerator.merge(group.getRollouts().get(0).getGeneratorId(), 1L, Long::sum);
             droppedSinceStep++;
             return Offer.DROPPED_STALE;
         }
@@ -242,7 +238,7 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("state is only checkpointed at a version boundary with nothing pending; "
                     + stepsSinceVersion + " steps since version " + policyVersion + ", " + pending.size() + " groups pending");
         }
-        return new TrainerState(step, policyVersion, trained, dropped, deadLettered, droppedByGenerator);
+        return new TrainerState(step, policyVersion, trained, dropped, deadLettered);
     }
 
     /** Optimiser steps taken in total. */

@@ -643,12 +643,12 @@ public final class TrainerService implements AutoCloseable {
 
     /**
      * Sends the state's version's chunks into the open transaction: read_committed generators see all of them or none.
-     * They carry the groups dropped as stale so far, by generator: each generator's admission gate counts its own as room.
+     * They carry the groups dropped as stale so far, which the generators' admission gates count as room.
      */
     private void sendVersion(TrainerState state, byte[] weights) {
         String topic = config.topics().policyWeights();
         String key = Long.toString(state.policyVersion());
-        for (WeightChunk chunk : WeightChunks.split(state.policyVersion(), state.step(), state.droppedByGenerator(), weights,
+        for (WeightChunk chunk : WeightChunks.split(state.policyVersion(), state.step(), state.dropped().count(), weights,
                 config.weightChunkBytes(), Instant.now())) {
             producer.send(new ProducerRecord<>(topic, key, RlSerdes.weightChunk().codec().encode(topic, chunk)));
         }

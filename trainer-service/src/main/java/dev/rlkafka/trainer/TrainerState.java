@@ -1,9 +1,7 @@
 package dev.rlkafka.trainer;
 
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The trainer's counters as a checkpoint stores them (besides weights and optimiser state): steps, the
@@ -14,22 +12,17 @@ import java.util.TreeMap;
  * @param trained       groups trained on
  * @param dropped       groups dropped as stale
  * @param deadLettered  records sent to the dead-letter topic (group id, or partition@offset when undecodable)
- * @param droppedByGenerator the groups of {@code dropped} by the id of the generator that sampled them: each
- *                      published version carries it, and a generator's admission gate counts its own as room
  */
-public record TrainerState(long step, long policyVersion, Audit trained, Audit dropped, Audit deadLettered,
-                           Map<String, Long> droppedByGenerator) {
+public record TrainerState(long step, long policyVersion, Audit trained, Audit dropped, Audit deadLettered) {
 
-    public static final TrainerState INITIAL = new TrainerState(0, 0, Audit.EMPTY, Audit.EMPTY, Audit.EMPTY, Map.of());
+    public static final TrainerState INITIAL = new TrainerState(0, 0, Audit.EMPTY, Audit.EMPTY, Audit.EMPTY);
 
     static final String STEP = "trainer.step";
     static final String POLICY_VERSION = "trainer.policyVersion";
-    static final String DROPPED_BY_GENERATOR = "dropped.generator.";
 
     public TrainerState {
         if (step < 0) throw new IllegalArgumentException("step must be >= 0, got " + step);
         if (policyVersion < 0) throw new IllegalArgumentException("policyVersion must be >= 0, got " + policyVersion);
-        droppedByGenerator = Collections.unmodifiableSortedMap(new TreeMap<>(droppedByGenerator));
     }
 
     /** String metadata for a {@code Checkpoint}. */
@@ -40,24 +33,14 @@ public record TrainerState(long step, long policyVersion, Audit trained, Audit d
         put(m, "trained", trained);
         put(m, "dropped", dropped);
         put(m, "deadLettered", deadLettered);
-        droppedByGenerator.forEach((generator, count) -> m.put(DROPPED_BY_GENERATOR + generator, Long.toString(count)));
         return m;
     }
 
-    /**
-     * @param source where the metadata came from, for the error message (e.g. the checkpoint path); a checkpoint
-     *               written before drops were counted by generator has none, and starts them from zero
-     */
+    /** @param source where the metadata came from, for the error message (e.g. the checkpoint path) */
     public static TrainerState fromMetadata(Map<String, String> m, String source) {
         try {
-            Map<String, Long> droppedByGenerator = new TreeMap<>();
-            for (String key : m.keySet()) {
-                if (key.startsWith(DROPPED_BY_GENERATOR)) {
-                    droppedByGenerator.put(key.substring(DROPPED_BY_GENERATOR.length()), number(m, key, source));
-                }
-            }
             return new TrainerState(number(m, STEP, source), number(m, POLICY_VERSION, source), audit(m, "trained", source),
-                    audit(m, "dropped", source), audit(m, "deadLettered", source), droppedByGenerator);
+                    audit(m, "dropped", source), audit(m, "deadLettered", source));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }

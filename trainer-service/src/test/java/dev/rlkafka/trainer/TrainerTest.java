@@ -15,7 +15,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,7 +57,7 @@ class TrainerTest {
     }
 
     private static TrainerState atVersion(long version) {
-        return new TrainerState(0, version, Audit.EMPTY, Audit.EMPTY, Audit.EMPTY, Map.of());
+        return new TrainerState(0, version, Audit.EMPTY, Audit.EMPTY, Audit.EMPTY);
     }
 
     @Test
@@ -168,22 +167,6 @@ class TrainerTest {
         TrainerState state = trainer.state();
         assertEquals(1, state.policyVersion());
         assertEquals(state, TrainerState.fromMetadata(state.toMetadata(), "test"));
-    }
-
-    @Test
-    void stateCountsStaleDropsByTheGeneratorThatSampledThemAndKeepsThemInTheCheckpoint() throws Exception {
-        Trainer trainer = trainer(1, 1, 0, atVersion(2));
-        ScoredGroup fromB = Fixtures.simpleGroup("b", 0);
-        fromB.getRollouts().forEach(r -> r.setGeneratorId("gen-b"));
-        assertEquals(Trainer.Offer.DROPPED_STALE, trainer.offer(Fixtures.simpleGroup("a1", 0)));
-        assertEquals(Trainer.Offer.DROPPED_STALE, trainer.offer(Fixtures.simpleGroup("a2", 1)));
-        assertEquals(Trainer.Offer.DROPPED_STALE, trainer.offer(fromB));
-        TrainerState state = trainer.state();
-        assertEquals(Map.of("test", 2L, "gen-b", 1L), state.droppedByGenerator());
-        assertEquals(state, TrainerState.fromMetadata(state.toMetadata(), "test"));
-        Map<String, String> older = new java.util.HashMap<>(state.toMetadata());
-        older.keySet().removeIf(k -> k.startsWith("dropped.generator."));
-        assertEquals(Map.of(), TrainerState.fromMetadata(older, "a checkpoint from before the counts").droppedByGenerator());
     }
 
     @Test

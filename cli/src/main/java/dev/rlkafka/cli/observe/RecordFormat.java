@@ -69,10 +69,9 @@ public final class RecordFormat {
         }
         if (value instanceof WeightChunk c) {
             long bytes = c.getBytes() == null ? 0 : c.getBytes().remaining();
-            return "weights v%d step %d chunk %d/%d %d of %d bytes sha256 %s%s%s".formatted(c.getVersion(), c.getStep(),
+            return "weights v%d step %d chunk %d/%d %d of %d bytes sha256 %s%s".formatted(c.getVersion(), c.getStep(),
                     c.getChunkIndex() + 1, c.getChunkCount(), bytes, c.getTotalBytes(), head(c.getSha256(), 12),
-                    c.getBlobUri() == null ? "" : " blob " + c.getBlobUri(),
-                    c.getDroppedStale().isEmpty() ? "" : " dropped stale " + new TreeMap<>(c.getDroppedStale()));
+                    c.getBlobUri() == null ? "" : " blob " + c.getBlobUri());
         }
         if (value instanceof Metric m) {
             String values = new TreeMap<>(m.getValues()).entrySet().stream()

@@ -47,9 +47,6 @@ class RecordFormatTest {
                 List.of(1.1, 0.0), List.of(Map.of(), Map.of())));
         assertEquals("scored-group g arithmetic \"40+41=\" v2,v3 rewards [1.100 0.000]", group);
         assertTrue(RecordFormat.line(Records.weightChunk(9)).startsWith("weights v9 step 9 chunk 1/1 4 of 4 bytes sha256 abababababab"));
-        var chunk = Records.weightChunk(9);
-        chunk.setDroppedStale(Map.of("gen-b", 1L, "gen-a", 3L));
-        assertTrue(RecordFormat.line(chunk).endsWith(" dropped stale {gen-a=3, gen-b=1}"), RecordFormat.line(chunk));
     }
 
     @Test
