@@ -2,55 +2,37 @@ package dev.rlkafka.generator;
 
 /**
  * Bounded staleness at admission (AReaL, Fu et al. 2025, §5): a new prompt is admitted only while
- * {@code admittedGroups < (latestVersion − startVersion + maxStaleness + 1) · groupsPerVersion + dropped},
- * where {@code dropped} counts the groups the trainer has dropped as stale since {@code startVersion}.
+ * {@code admittedGroups < (latestVersion − startVersion + maxStaleness + 1) · groupsPerVersion}.
  *
  * <p>The trainer turns {@code groupsPerVersion} groups into one new policy version, so the group admitted
  * as number {@code n} (0-based, counted from {@code startVersion}) is trained on at version
- * {@code startVersion + (n − dropped) / groupsPerVersion}; the rule keeps that within {@code maxStaleness} of the
- * newest version the trainer has published. {@code maxStaleness} 0 is synchronous: one version's worth of groups,
- * then wait for the next version.
- *
- * <p>Why {@code dropped}: a generator at the bound samples groups that will be exactly {@code maxStaleness} stale
- * when trained, so a few that reach the trainer late (another partition's groups came first) are dropped. Without
- * the credit every later step would reach one batch further ahead for those groups and wait for them, for the rest
- * of the run. The trainer counts its drops over all generators and each generator credits all of them: with several
- * generators the gate admits a little more, and the trainer's own staleness check still holds the bound.
- * Not thread-safe: the sampling thread owns it.
+ * {@code startVersion + n / groupsPerVersion}; the rule keeps that within {@code maxStaleness} of the newest
+ * version the trainer has published. {@code maxStaleness} 0 is synchronous: one version's worth of groups,
+ * then wait for the next version. Not thread-safe: the sampling thread owns it.
  */
 final class AdmissionGate {
     private final int maxStaleness;
     private final int groupsPerVersion;
     private final long startVersion;
-    private final long startDropped;
     private long latestVersion;
-    private long dropped;
     private long admittedGroups;
 
     /**
      * @param startVersion the policy version the generator starts with; groups are counted from it
-     * @param startDropped the groups the trainer had dropped as stale by then (carried by that version's chunks)
      */
-    AdmissionGate(int maxStaleness, int groupsPerVersion, long startVersion, long startDropped) {
+    AdmissionGate(int maxStaleness, int groupsPerVersion, long startVersion) {
         if (maxStaleness < 0) throw new IllegalArgumentException("maxStaleness must be >= 0, got " + maxStaleness);
         if (groupsPerVersion < 1) throw new IllegalArgumentException("groupsPerVersion must be >= 1, got " + groupsPerVersion);
         if (startVersion < 0) throw new IllegalArgumentException("startVersion must be >= 0, got " + startVersion);
-        if (startDropped < 0) throw new IllegalArgumentException("startDropped must be >= 0, got " + startDropped);
         this.maxStaleness = maxStaleness;
         this.groupsPerVersion = groupsPerVersion;
         this.startVersion = startVersion;
-        this.startDropped = startDropped;
         this.latestVersion = startVersion;
-        this.dropped = startDropped;
     }
 
-    /**
-     * The trainer published {@code version}, having dropped {@code dropped} groups as stale by then; older or
-     * repeated versions and counts change nothing.
-     */
-    void versionPublished(long version, long dropped) {
+    /** The trainer published {@code version}; older or repeated versions change nothing. */
+    void versionPublished(long version) {
         latestVersion = Math.max(latestVersion, version);
-        this.dropped = Math.max(this.dropped, dropped);
     }
 
     /**
@@ -64,7 +46,7 @@ final class AdmissionGate {
 
     /** Groups admitted so far may grow to this before the gate closes. */
     long capacity() {
-        return (latestVersion - startVersion + maxStaleness + 1) * groupsPerVersion + (dropped - startDropped);
+        return (latestVersion - startVersion + maxStaleness + 1) * groupsPerVersion;
     }
 
     /** How many more groups may be admitted now; 0 when the gate is closed. */
@@ -88,10 +70,5 @@ final class AdmissionGate {
 
     long latestVersion() {
         return latestVersion;
-    }
-
-    /** Groups the trainer dropped as stale since the start version: the room they gave back. */
-    long droppedSinceStart() {
-        return dropped - startDropped;
     }
 }

@@ -92,8 +92,6 @@ public final class GeneratorService implements AutoCloseable {
     private final Semaphore weightsArrived = new Semaphore(0);
     /** Newest version the trainer has published (complete, whether or not it loaded): drives admission. */
     private final AtomicLong latestPublished = new AtomicLong(-1);
-    /** Groups the trainer had dropped as stale by the newest version handed over: room for admission. */
-    private final AtomicLong trainerDropped = new AtomicLong();
 
     private volatile boolean running;
     private volatile boolean closed;
@@ -317,11 +315,8 @@ public final class GeneratorService implements AutoCloseable {
 
     // ---- weights thread ----
 
-    /**
-     * A complete version, the trainer's stale drops as of it, and the record of its last chunk (what a BAD_WEIGHTS
-     * dead letter carries).
-     */
-    private record WeightsVersion(long version, long droppedStale, byte[] bytes, int chunkCount, Instant publishedAt,
+    /** A complete version and the record of its last chunk (what a BAD_WEIGHTS dead letter carries). */
+    private record WeightsVersion(long version, byte[] bytes, int chunkCount, Instant publishedAt,
                                   ConsumerRecord<byte[], byte[]> lastChunk) {
     }
 
@@ -387,8 +382,7 @@ public final class GeneratorService implements AutoCloseable {
         try {
             Optional<byte[]> whole = assembler.add(chunk);
             if (whole.isEmpty()) return null;
-            return new WeightsVersion(chunk.getVersion(), chunk.getDroppedStale(), whole.get(), chunk.getChunkCount(),
-                    chunk.getCreatedAtMs(), rec);
+            return new WeightsVersion(chunk.getVersion(), whole.get(), chunk.getChunkCount(), chunk.getCreatedAtMs(), rec);
         } catch (WeightChunks.InvalidWeightsException e) {
             // a whole version that fails its checksum was published (and damaged): admission moves on even though this
             // generator cannot load it, by one version at most since the trainer publishes them in order. A chunk refused
@@ -404,7 +398,6 @@ public final class GeneratorService implements AutoCloseable {
 
     private void handOver(WeightsVersion version) {
         pendingWeights.accumulateAndGet(version, (old, fresh) -> old == null || fresh.version() > old.version() ? fresh : old);
-        trainerDropped.accumulateAndGet(version.droppedStale(), Math::max);
         // after the hand-over: a sampling thread that sees the new latest version also finds its weights
         latestPublished.accumulateAndGet(version.version(), Math::max);
         weightsArrived.release();
@@ -436,6 +429,7 @@ public final class GeneratorService implements AutoCloseable {
             Policy.setIntraOpThreads(config.intraOpThreads());
             generator = awaitFirstVersion();
             if (generator == null) return;   // closed while waiting
+            gate = new AdmissionGate(config.maxStaleness(), config.groupsPerVersion(), generator.policyVersion());
             promptConsumer.subscribe(List.of(topics.prompts()), new RebalanceListener());
             while (running) runOnce();
         } catch (WakeupException e) {
@@ -451,10 +445,7 @@ public final class GeneratorService implements AutoCloseable {
         }
     }
 
-    /**
-     * Waits for the weights thread's first version and builds the policy and the admission gate from it; null when
-     * closed meanwhile.
-     */
+    /** Waits for the weights thread's first version and builds the policy from it; null when closed meanwhile. */
     private Generator awaitFirstVersion() throws InterruptedException {
         Device device = Device.fromName(config.device());
         while (running) {
@@ -465,7 +456,6 @@ public final class GeneratorService implements AutoCloseable {
             try {
                 Policy policy = WeightCodec.decode(first.bytes(), device);
                 Generator created = new Generator(config, policy, first.version());
-                gate = new AdmissionGate(config.maxStaleness(), config.groupsPerVersion(), first.version(), first.droppedStale());
                 policyVersion = first.version();
                 logLoaded(first, started);
                 return created;
@@ -494,7 +484,7 @@ public final class GeneratorService implements AutoCloseable {
     private void runOnce() throws InterruptedException {
         long latest = latestPublished.get();   // read before the swap: see handOver
         swapIfNewer();
-        gate.versionPublished(latest, trainerDropped.get());
+        gate.versionPublished(latest);
         boolean open = gate.isOpen();
         setPaused(!open);
         if (!open) {
@@ -663,9 +653,8 @@ public final class GeneratorService implements AutoCloseable {
         if (pause == paused) return;
         paused = pause;
         if (pause) {
-            log.info("generator {} pauses prompts: {} groups admitted, capacity {} at latest policy version {} (maxStaleness {}, {} stale drops)",
-                    config.generatorId(), gate.admittedGroups(), gate.capacity(), gate.latestVersion(), config.maxStaleness(),
-                    gate.droppedSinceStart());
+            log.info("generator {} pauses prompts: {} groups admitted, capacity {} at latest policy version {} (maxStaleness {})",
+                    config.generatorId(), gate.admittedGroups(), gate.capacity(), gate.latestVersion(), config.maxStaleness());
         } else {
             promptConsumer.resume(promptConsumer.paused());
             log.info("generator {} resumes prompts at latest policy version {}", config.generatorId(), gate.latestVersion());

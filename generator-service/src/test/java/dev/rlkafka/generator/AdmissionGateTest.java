@@ -11,11 +11,11 @@ class AdmissionGateTest {
 
     @Test
     void synchronousGateAdmitsOneVersionOfGroupsThenWaitsForTheNextVersion() {
-        AdmissionGate gate = new AdmissionGate(0, 2, 0, 0);
+        AdmissionGate gate = new AdmissionGate(0, 2, 0);
         assertEquals(2, gate.remaining());
         gate.admitted(2);
         assertFalse(gate.isOpen(), "version 0 is worth 2 groups; the trainer has not published version 1");
-        gate.versionPublished(1, 0);
+        gate.versionPublished(1);
         assertEquals(2, gate.remaining());
         gate.admitted(1);
         assertEquals(1, gate.remaining());
@@ -25,55 +25,35 @@ class AdmissionGateTest {
 
     @Test
     void staleness2LetsTheGeneratorRunThreeVersionsAhead() {
-        AdmissionGate gate = new AdmissionGate(2, 4, 0, 0);
+        AdmissionGate gate = new AdmissionGate(2, 4, 0);
         assertEquals(12, gate.capacity(), "(0 + 2 + 1) · 4");
         gate.admitted(12);
         assertFalse(gate.isOpen());
-        gate.versionPublished(3, 0);
+        gate.versionPublished(3);
         assertEquals(24, gate.capacity(), "(3 + 2 + 1) · 4");
         assertEquals(12, gate.remaining());
     }
 
     @Test
     void countsFromTheVersionItStartsAt() {
-        AdmissionGate gate = new AdmissionGate(1, 3, 7, 0);
+        AdmissionGate gate = new AdmissionGate(1, 3, 7);
         assertEquals(6, gate.capacity(), "(7 − 7 + 1 + 1) · 3: a restart at version 7 is not 7 versions behind");
-        gate.versionPublished(8, 0);
+        gate.versionPublished(8);
         assertEquals(9, gate.capacity());
     }
 
     @Test
-    void groupsTheTrainerDroppedAsStaleGiveTheirRoomBack() {
-        AdmissionGate gate = new AdmissionGate(2, 4, 0, 0);
-        gate.admitted(12);
-        gate.versionPublished(1, 3);
-        assertEquals(16 + 3, gate.capacity(), "(1 + 2 + 1) · 4, plus 3 groups the trainer went past untrained");
-        assertEquals(7, gate.remaining());
-        gate.versionPublished(1, 2);
-        assertEquals(19, gate.capacity(), "a smaller count (an older version's) takes nothing back");
-    }
-
-    @Test
-    void dropsBeforeTheStartVersionAreNotRoom() {
-        AdmissionGate gate = new AdmissionGate(0, 4, 5, 40);
-        assertEquals(4, gate.capacity(), "the 40 drops before version 5 were made up for before this generator started");
-        gate.versionPublished(6, 41);
-        assertEquals(8 + 1, gate.capacity());
-        assertEquals(1, gate.droppedSinceStart());
-    }
-
-    @Test
     void anOlderVersionDoesNotShrinkTheWindow() {
-        AdmissionGate gate = new AdmissionGate(0, 2, 0, 0);
-        gate.versionPublished(3, 0);
-        gate.versionPublished(1, 0);
+        AdmissionGate gate = new AdmissionGate(0, 2, 0);
+        gate.versionPublished(3);
+        gate.versionPublished(1);
         assertEquals(3, gate.latestVersion());
         assertEquals(8, gate.capacity());
     }
 
     @Test
     void overAdmissionLeavesNoRoomRatherThanNegativeRoom() {
-        AdmissionGate gate = new AdmissionGate(0, 2, 0, 0);
+        AdmissionGate gate = new AdmissionGate(0, 2, 0);
         gate.admitted(5);
         assertEquals(0, gate.remaining());
         assertTrue(gate.admittedGroups() > gate.capacity());
@@ -88,11 +68,9 @@ class AdmissionGateTest {
 
     @Test
     void rejectsBadSettingsByName() {
-        var e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(-1, 2, 0, 0));
+        var e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(-1, 2, 0));
         assertTrue(e.getMessage().contains("maxStaleness") && e.getMessage().contains("-1"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(0, 0, 0, 0));
+        e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(0, 0, 0));
         assertTrue(e.getMessage().contains("groupsPerVersion"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(0, 2, 0, -3));
-        assertTrue(e.getMessage().contains("startDropped") && e.getMessage().contains("-3"), e.getMessage());
     }
 }

@@ -28,14 +28,9 @@ public final class WeightChunks {
     private WeightChunks() {
     }
 
-    /**
-     * Cuts {@code weights} into chunks of at most {@code chunkBytes}, in order.
-     *
-     * @param droppedStale groups the trainer has dropped as stale so far: room for the generators' admission gates
-     */
-    public static List<WeightChunk> split(long version, long step, long droppedStale, byte[] weights, int chunkBytes, Instant at) {
+    /** Cuts {@code weights} into chunks of at most {@code chunkBytes}, in order. */
+    public static List<WeightChunk> split(long version, long step, byte[] weights, int chunkBytes, Instant at) {
         if (version < 0) throw new IllegalArgumentException("version must be >= 0, got " + version);
-        if (droppedStale < 0) throw new IllegalArgumentException("droppedStale must be >= 0, got " + droppedStale);
         if (chunkBytes < 1) throw new IllegalArgumentException("chunkBytes must be >= 1, got " + chunkBytes);
         if (weights.length == 0) throw new IllegalArgumentException("weights of version " + version + " are empty");
         String sha256 = Sha256.hex(weights);
@@ -54,7 +49,6 @@ public final class WeightChunks {
                     .setBytes(ByteBuffer.wrap(weights, from, to - from).slice())
                     .setBlobUri(null)
                     .setCreatedAtMs(at)
-                    .setDroppedStale(droppedStale)
                     .build());
         }
         return chunks;

@@ -26,9 +26,8 @@ class WeightChunksTest {
     @Test
     void chunksReassembleInAnyOrder() {
         byte[] weights = weights(10_001);
-        List<WeightChunk> chunks = new ArrayList<>(WeightChunks.split(3, 30, 5, weights, 1000, Instant.EPOCH));
+        List<WeightChunk> chunks = new ArrayList<>(WeightChunks.split(3, 30, weights, 1000, Instant.EPOCH));
         assertEquals(11, chunks.size());
-        assertTrue(chunks.stream().allMatch(c -> c.getDroppedStale() == 5), "every chunk carries the trainer's drops");
         Collections.shuffle(chunks, new Random(1));
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         Optional<byte[]> whole = Optional.empty();
@@ -42,7 +41,7 @@ class WeightChunksTest {
 
     @Test
     void aCorruptedChunkFailsTheChecksumAndNamesTheVersion() {
-        List<WeightChunk> chunks = WeightChunks.split(7, 70, 0, weights(3000), 1000, Instant.EPOCH);
+        List<WeightChunk> chunks = WeightChunks.split(7, 70, weights(3000), 1000, Instant.EPOCH);
         byte[] bad = new byte[1000];
         chunks.get(1).getBytes().duplicate().get(bad);
         bad[5] ^= 1;
@@ -58,8 +57,8 @@ class WeightChunksTest {
 
     @Test
     void chunksThatDisagreeAreRejected() {
-        List<WeightChunk> a = WeightChunks.split(1, 0, 0, weights(2000), 1000, Instant.EPOCH);
-        List<WeightChunk> b = WeightChunks.split(1, 0, 0, weights(2001), 1000, Instant.EPOCH);
+        List<WeightChunk> a = WeightChunks.split(1, 0, weights(2000), 1000, Instant.EPOCH);
+        List<WeightChunk> b = WeightChunks.split(1, 0, weights(2001), 1000, Instant.EPOCH);
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         assembler.add(a.get(0));
         assertThrows(WeightChunks.InvalidWeightsException.class, () -> assembler.add(b.get(1)));
@@ -67,7 +66,7 @@ class WeightChunksTest {
 
     @Test
     void aHugeChunkCountIsRejectedByNameBeforeAnythingIsAllocated() {
-        WeightChunk first = WeightChunks.split(7, 70, 0, weights(3000), 1000, Instant.EPOCH).get(0);
+        WeightChunk first = WeightChunks.split(7, 70, weights(3000), 1000, Instant.EPOCH).get(0);
         first.setChunkCount(2_000_000_000);   // an array of that many chunks would be 8 GB
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         var e = assertThrows(WeightChunks.InvalidWeightsException.class, () -> assembler.add(first));
@@ -78,7 +77,7 @@ class WeightChunksTest {
 
     @Test
     void aHugeChunkCountOnTheLastChunkIsRejectedToo() {
-        WeightChunk last = WeightChunks.split(7, 70, 0, weights(3000), 1000, Instant.EPOCH).get(2);
+        WeightChunk last = WeightChunks.split(7, 70, weights(3000), 1000, Instant.EPOCH).get(2);
         last.setChunkCount(2_000_000_000);
         last.setChunkIndex(1_999_999_999);
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
@@ -88,8 +87,8 @@ class WeightChunksTest {
 
     @Test
     void aNewerCompleteVersionDropsOlderPartials() {
-        List<WeightChunk> v1 = WeightChunks.split(1, 10, 0, weights(3000), 1000, Instant.EPOCH);
-        List<WeightChunk> v2 = WeightChunks.split(2, 20, 0, weights(3001), 1000, Instant.EPOCH);
+        List<WeightChunk> v1 = WeightChunks.split(1, 10, weights(3000), 1000, Instant.EPOCH);
+        List<WeightChunk> v2 = WeightChunks.split(2, 20, weights(3001), 1000, Instant.EPOCH);
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         assembler.add(v1.get(0));
         for (WeightChunk chunk : v2) assembler.add(chunk);
@@ -100,8 +99,8 @@ class WeightChunksTest {
     void twoInterleavedVersionsBothComplete() {
         byte[] weights1 = weights(3000);
         byte[] weights2 = weights(2500);
-        List<WeightChunk> v1 = WeightChunks.split(1, 10, 0, weights1, 1000, Instant.EPOCH);
-        List<WeightChunk> v2 = WeightChunks.split(2, 20, 0, weights2, 1000, Instant.EPOCH);
+        List<WeightChunk> v1 = WeightChunks.split(1, 10, weights1, 1000, Instant.EPOCH);
+        List<WeightChunk> v2 = WeightChunks.split(2, 20, weights2, 1000, Instant.EPOCH);
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         List<byte[]> complete = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -116,7 +115,7 @@ class WeightChunksTest {
 
     @Test
     void aVersionWithAnOutOfRangeChunkLeavesNothingBehind() {
-        List<WeightChunk> bad = WeightChunks.split(5, 50, 0, weights(4000), 1000, Instant.EPOCH);
+        List<WeightChunk> bad = WeightChunks.split(5, 50, weights(4000), 1000, Instant.EPOCH);
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         assembler.add(bad.get(0));
         bad.get(1).setChunkIndex(9);
@@ -126,14 +125,14 @@ class WeightChunksTest {
         assertEquals(Optional.empty(), assembler.add(bad.get(3)));
         assertEquals(0, assembler.pending(), "no partial of the rejected version");
 
-        for (WeightChunk chunk : WeightChunks.split(6, 60, 0, weights(2000), 1000, Instant.EPOCH)) assembler.add(chunk);
+        for (WeightChunk chunk : WeightChunks.split(6, 60, weights(2000), 1000, Instant.EPOCH)) assembler.add(chunk);
         assertEquals(0, assembler.pending());
     }
 
     @Test
     void chunksThatDisagreeLeaveNothingBehindOnceALaterVersionCompletes() {
-        List<WeightChunk> a = WeightChunks.split(1, 0, 0, weights(3000), 1000, Instant.EPOCH);
-        List<WeightChunk> b = WeightChunks.split(1, 0, 0, weights(3001), 1000, Instant.EPOCH);
+        List<WeightChunk> a = WeightChunks.split(1, 0, weights(3000), 1000, Instant.EPOCH);
+        List<WeightChunk> b = WeightChunks.split(1, 0, weights(3001), 1000, Instant.EPOCH);
         WeightChunks.Assembler assembler = new WeightChunks.Assembler();
         assembler.add(a.get(0));
         assertThrows(WeightChunks.InvalidWeightsException.class, () -> assembler.add(b.get(1)));
@@ -141,7 +140,7 @@ class WeightChunksTest {
         assembler.add(b.get(2));
         byte[] next = weights(1500);
         Optional<byte[]> whole = Optional.empty();
-        for (WeightChunk chunk : WeightChunks.split(2, 10, 0, next, 1000, Instant.EPOCH)) whole = assembler.add(chunk);
+        for (WeightChunk chunk : WeightChunks.split(2, 10, next, 1000, Instant.EPOCH)) whole = assembler.add(chunk);
         assertArrayEquals(next, whole.orElseThrow(), "a later good version still loads");
         assertEquals(0, assembler.pending());
     }

@@ -289,7 +289,7 @@ public final class TrainerService implements AutoCloseable {
         String existing = published.get(state.policyVersion());
         if (existing == null) {
             long start = System.nanoTime();
-            publish(state, weights);
+            publish(state.policyVersion(), state.step(), weights);
             log.info("published version {} (missing from {}) in {} ms", state.policyVersion(), config.topics().policyWeights(),
                     (System.nanoTime() - start) / 1_000_000);
         } else if (!existing.equals(sha256)) {
@@ -549,7 +549,7 @@ public final class TrainerService implements AutoCloseable {
         long start = System.nanoTime();
         TrainerState state = snapshot.state();
         transaction("version " + state.policyVersion(), () -> {
-            sendVersion(state, snapshot.weights());
+            sendVersion(state.policyVersion(), state.step(), snapshot.weights());
             writeCheckpoint(snapshot);   // again when the transaction is sent again: the same bytes, atomically
             if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
         });
@@ -624,8 +624,8 @@ public final class TrainerService implements AutoCloseable {
     }
 
     /** A version whose checkpoint already exists (resume): all its chunks in one transaction. */
-    private void publish(TrainerState state, byte[] weights) throws IOException {
-        transaction("version " + state.policyVersion() + " again", () -> sendVersion(state, weights));
+    private void publish(long version, long atStep, byte[] weights) throws IOException {
+        transaction("version " + version + " again", () -> sendVersion(version, atStep, weights));
     }
 
     /** Commits the open transaction; one that timed out is retried, so a broker outage stalls the trainer instead of stopping it. */
@@ -641,16 +641,11 @@ public final class TrainerService implements AutoCloseable {
         return loop != null && !closing;
     }
 
-    /**
-     * Sends the state's version's chunks into the open transaction: read_committed generators see all of them or none.
-     * They carry the groups dropped as stale so far, which the generators' admission gates count as room.
-     */
-    private void sendVersion(TrainerState state, byte[] weights) {
+    /** Sends a version's chunks into the open transaction: read_committed generators see all of them or none. */
+    private void sendVersion(long version, long atStep, byte[] weights) {
         String topic = config.topics().policyWeights();
-        String key = Long.toString(state.policyVersion());
-        for (WeightChunk chunk : WeightChunks.split(state.policyVersion(), state.step(), state.dropped().count(), weights,
-                config.weightChunkBytes(), Instant.now())) {
-            producer.send(new ProducerRecord<>(topic, key, RlSerdes.weightChunk().codec().encode(topic, chunk)));
+        for (WeightChunk chunk : WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now())) {
+            producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
         }
     }
 

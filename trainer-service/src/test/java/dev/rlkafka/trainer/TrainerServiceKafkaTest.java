@@ -11,7 +11,6 @@ import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
 import dev.rlkafka.schemas.avro.ScoredGroup;
-import dev.rlkafka.schemas.avro.WeightChunk;
 import dev.rlkafka.schemas.serde.RlSerdes;
 import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import org.junit.jupiter.api.Test;
@@ -151,38 +150,10 @@ class TrainerServiceKafkaTest {
                 "the failed version's transaction is still open: read_committed readers of the weights are stuck");
     }
 
-    @Test
-    void eachVersionTellsTheGeneratorsHowManyGroupsWereDroppedAsStale(TestKafka kafka) throws Exception {
-        String bootstrap = kafka.bootstrapServers();
-        Topics topics = newTopics(bootstrap, 1);   // one partition: the trainer reads the groups in the order written
-        // B=2, maxStaleness 0: a and b train at version 0; c and d, sampled by version 0, are stale at version 1; e and f train
-        List<ScoredGroup> groups = List.of(Fixtures.simpleGroup("a", 0), Fixtures.simpleGroup("b", 0), Fixtures.simpleGroup("c", 0),
-                Fixtures.simpleGroup("d", 0), Fixtures.simpleGroup("e", 1), Fixtures.simpleGroup("f", 1));
-        TopicReader.produce(bootstrap, topics.scoredGroups(), groups, List.of());
-        TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), writeReference()).withTopics(topics)
-                .withBatching(2, 1, 0).withWeightChunkBytes(16 * 1024).withStop(0, true).withPollTimeout(Duration.ofMillis(100));
-        try (TrainerService service = new TrainerService(config).start()) {
-            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not reach the end of the topic in 60 s");
-            assertTrue(service.failure().isEmpty(), () -> "trainer failed: " + service.failure().get());
-            assertEquals(2, service.policyVersion());
-        }
-        Map<Long, java.util.Set<Long>> droppedByVersion = new java.util.TreeMap<>();
-        for (var rec : TopicReader.readAll(bootstrap, topics.policyWeights())) {
-            WeightChunk chunk = RlSerdes.weightChunk().codec().decode(rec);
-            droppedByVersion.computeIfAbsent(chunk.getVersion(), v -> new java.util.TreeSet<>()).add(chunk.getDroppedStale());
-        }
-        assertEquals(Map.of(0L, java.util.Set.of(0L), 1L, java.util.Set.of(0L), 2L, java.util.Set.of(2L)), droppedByVersion,
-                "every chunk of version 2 counts c and d");
-    }
-
     /** A run's topics under a prefix of their own, two partitions each. */
     private static Topics newTopics(String bootstrap) {
-        return newTopics(bootstrap, 2);
-    }
-
-    private static Topics newTopics(String bootstrap, int partitions) {
         Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        TopicAdmin.ensureTopics(bootstrap, topics, partitions, (short) 1);
+        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
         return topics;
     }
 
