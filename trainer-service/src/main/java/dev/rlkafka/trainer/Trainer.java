@@ -18,8 +18,8 @@ import java.util.Map;
  * The trainer without Kafka: scored groups in, updates of the configured algorithm (GRPO, PPO or online DPO) out.
  * {@link #offer} validates a group and either adds it to the pending batch or drops it as stale (the same rule for
  * every algorithm); once {@link #batchReady()} (B groups), {@link #step()} trains on the batch, and every K steps
- * advances the policy version. Also keeps the audit of every group
- * consumed. Not thread-safe: one loop thread drives it.
+ * advances the policy version. Also keeps the audit of every group consumed. Not thread-safe: one loop thread
+ * drives it.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -162,6 +162,14 @@ public final class Trainer implements AutoCloseable {
     /** B groups are pending. */
     public boolean batchReady() {
         return pending.size() >= config.batchGroups();
+    }
+
+    /**
+     * The pending groups and the groups dropped as stale since the last step make B together: a batch whose dropped
+     * groups keep their places. The loop trains it when no other group is waiting (see {@code TrainerService}).
+     */
+    public boolean batchReadyCountingDrops() {
+        return !pending.isEmpty() && pending.size() + droppedSinceStep >= config.batchGroups();
     }
 
     /** Groups accepted but not trained yet. */

@@ -18,6 +18,7 @@ import dev.rlkafka.schemas.serde.RecordDecodingException;
 import dev.rlkafka.schemas.serde.RlSerdes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -362,18 +363,18 @@ public final class TrainerService implements AutoCloseable {
                     finish("consumed every scored group that was on the topic at start");
                     return;
                 }
-                for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(config.pollTimeout())) {
+                // A group dropped as stale keeps its place in the batch unless another is already waiting. The generators'
+                // admission gates let in B groups a version; replacing the dropped ones would take groups let in a version
+                // later, which at the staleness bound are not sampled yet, and every later step would wait for them.
+                boolean dropsFillBatch = trainer.batchReadyCountingDrops();
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(dropsFillBatch ? Duration.ZERO : config.pollTimeout());
+                if (records.isEmpty() && dropsFillBatch && stepAndReachedMaxSteps()) return;
+                for (ConsumerRecord<byte[], byte[]> rec : records) {
                     TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
                     if (config.stopAtEnd() && rec.offset() >= endAtStart.get(tp)) continue;   // written after start
                     handle(rec);
                     handled.put(tp, rec.offset() + 1);
-                    if (trainer.batchReady()) {
-                        runStep();
-                        if (config.maxSteps() > 0 && trainer.steps() >= config.maxSteps()) {
-                            finish("reached maxSteps " + config.maxSteps());
-                            return;
-                        }
-                    }
+                    if (trainer.batchReady() && stepAndReachedMaxSteps()) return;
                 }
                 reportIdle(false);
             }
@@ -396,6 +397,16 @@ public final class TrainerService implements AutoCloseable {
             }
             stopped.countDown();
         }
+    }
+
+    /** One step; true when it was the last one ({@code maxSteps}), after finishing. */
+    private boolean stepAndReachedMaxSteps() throws Exception {
+        runStep();
+        if (config.maxSteps() > 0 && trainer.steps() >= config.maxSteps()) {
+            finish("reached maxSteps " + config.maxSteps());
+            return true;
+        }
+        return false;
     }
 
     private boolean reachedEnd() {

@@ -150,10 +150,42 @@ class TrainerServiceKafkaTest {
                 "the failed version's transaction is still open: read_committed readers of the weights are stuck");
     }
 
+    @Test
+    void aGroupDroppedAsStaleKeepsItsPlaceInTheBatchWhenNoOtherIsWaiting(TestKafka kafka) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Topics topics = newTopics(bootstrap, 1);   // one partition: the trainer reads the groups in the order written
+        // B=2, maxStaleness 0: a and b train at version 0; c, sampled by version 0, is stale at version 1 and d is not.
+        // Nothing follows d, as when a generator's gate has let in no more: d trains alone instead of waiting.
+        TopicReader.produce(bootstrap, topics.scoredGroups(), List.of(Fixtures.simpleGroup("a", 0), Fixtures.simpleGroup("b", 0),
+                Fixtures.simpleGroup("c", 0), Fixtures.simpleGroup("d", 1)), List.of());
+        TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), writeReference()).withTopics(topics)
+                .withBatching(2, 1, 0).withWeightChunkBytes(16 * 1024).withStop(3, false).withPollTimeout(Duration.ofMillis(100));
+        List<StepResult> steps = new CopyOnWriteArrayList<>();
+        try (TrainerService service = new TrainerService(config).onStep(steps::add).start()) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (steps.size() < 2) {
+                assertTrue(System.nanoTime() < deadline, "no step on d alone in 30 s; steps " + steps);
+                Thread.sleep(50);   // polling a condition with a deadline
+            }
+            // what a generator lets in once version 2 is out
+            TopicReader.produce(bootstrap, topics.scoredGroups(), List.of(Fixtures.simpleGroup("e", 2), Fixtures.simpleGroup("f", 2)), List.of());
+            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not reach step 3 in 60 s");
+            assertTrue(service.failure().isEmpty(), () -> "trainer failed: " + service.failure().get());
+        }
+        assertEquals(List.of(2, 1, 2), steps.stream().map(StepResult::groups).toList());
+        assertEquals(List.of(0L, 1L, 0L), steps.stream().map(StepResult::droppedStale).toList());
+        assertEquals(List.of(), TopicReader.readAll(bootstrap, topics.deadLetters()), "e and f came after version 2, not from the future");
+        assertEquals(List.of(0L, 1L, 2L, 3L), List.copyOf(TopicReader.publishedVersions(bootstrap, topics.policyWeights()).keySet()));
+    }
+
     /** A run's topics under a prefix of their own, two partitions each. */
     private static Topics newTopics(String bootstrap) {
+        return newTopics(bootstrap, 2);
+    }
+
+    private static Topics newTopics(String bootstrap, int partitions) {
         Topics topics = Topics.withPrefix("trainer-" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+        TopicAdmin.ensureTopics(bootstrap, topics, partitions, (short) 1);
         return topics;
     }
 

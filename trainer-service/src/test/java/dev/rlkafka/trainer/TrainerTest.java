@@ -170,6 +170,21 @@ class TrainerTest {
     }
 
     @Test
+    void aBatchIsReadyCountingDropsOnlyWithAGroupToTrainOn() throws Exception {
+        Trainer trainer = trainer(3, 1, 0, atVersion(1));
+        trainer.offer(Fixtures.simpleGroup("stale-1", 0));
+        trainer.offer(Fixtures.simpleGroup("stale-2", 0));
+        assertFalse(trainer.batchReadyCountingDrops(), "two places kept, but nothing to train on");
+        trainer.offer(Fixtures.simpleGroup("fresh", 1));
+        assertTrue(trainer.batchReadyCountingDrops(), "1 pending + 2 dropped = B");
+        assertFalse(trainer.batchReady());
+        StepResult result = trainer.step();
+        assertEquals(1, result.groups());
+        assertEquals(2, result.droppedStale());
+        assertFalse(trainer.batchReadyCountingDrops(), "the next batch starts empty");
+    }
+
+    @Test
     void untrainableGroupsAreRejectedNamingTheRollout() {
         ScoredGroup mismatch = Fixtures.simpleGroup("g", 0);
         mismatch.setAdvantages(List.of(1.0));
