@@ -65,7 +65,9 @@ import java.util.concurrent.TimeUnit;
  * rollouts are scored again, and a reward may then be written twice; the reward-service keeps the first score
  * of a (rollout, scorer) and dead-letters the second as {@code DUPLICATE_REWARD}. Kafka transactions would not
  * buy exactly-once here: the HTTP call is outside them. A broker outage stalls the scorer instead of stopping it:
- * records the broker did not take are written again until it is back, and commits that time out are tried again.
+ * records the broker did not take are written again until it is back (one whose acknowledgement was lost is then
+ * there twice: the reward-service dead-letters the second reward as a duplicate, or as late once its group was
+ * emitted), and commits that time out are tried again.
  *
  * <p>A failed rollout writes no reward: whether its group waits, goes without this scorer, or expires is the
  * reward-service's call (required/optional scorers, {@code optionalGrace}, {@code groupTimeout}).
@@ -338,12 +340,21 @@ public final class HttpScorerService implements AutoCloseable {
             if (unwritten == null) break;
             // an outage (the broker gone for longer than delivery.timeout.ms) is waited out: stopping would only leave the
             // same rollouts to score again after a restart. Anything else (too large, not authorised) stops the scorer.
-            if (!(unwritten.cause() instanceof RetriableException) || !running) {
+            if (!(unwritten.cause() instanceof RetriableException)) {
                 throw new IllegalStateException("HTTP scorer " + config.scorerId() + " cannot write to " + topics.rewards()
                         + "/" + topics.deadLetters() + " on " + config.bootstrap() + "; offsets stay uncommitted", unwritten.cause());
             }
-            log.warn("HTTP scorer {}: the broker did not take {} of {} records (attempt {}: {}); writing them again",
-                    config.scorerId(), unwritten.records().size(), batch.size(), attempt, unwritten.cause().toString());
+            if (!running) {
+                // closing in an outage: these rollouts stay in flight, so their offsets stay uncommitted for the next run
+                log.warn("HTTP scorer {}: closing with {} records not written ({}); their rollouts are scored again on restart",
+                        config.scorerId(), unwritten.records().size(), unwritten.cause().toString());
+                return;
+            }
+            // the poll thread waits here: past max.poll.interval.ms the consumer leaves its group, and the partitions'
+            // next owner (this scorer, once it polls again) scores their uncommitted rollouts again
+            log.warn("HTTP scorer {}: the broker did not take {} of {} records for {}/{} (attempt {}: {}); writing them again",
+                    config.scorerId(), unwritten.records().size(), batch.size(), topics.rewards(), topics.deadLetters(), attempt,
+                    unwritten.cause().toString());
             Thread.sleep(WRITE_RETRY_BACKOFF.toMillis());
             toWrite = unwritten.records();
         }
@@ -364,7 +375,7 @@ public final class HttpScorerService implements AutoCloseable {
         }
     }
 
-    /** Records the broker did not take, and why the last of them failed. */
+    /** Records the broker did not take, and why: the first error that cannot be retried, else the last one. */
     private record Unwritten(List<Resolved> records, Throwable cause) {
     }
 
@@ -391,7 +402,7 @@ public final class HttpScorerService implements AutoCloseable {
                 sends.get(i).get();
             } catch (ExecutionException e) {
                 unwritten.add(batch.get(i));
-                cause = e.getCause();
+                if (cause == null || cause instanceof RetriableException) cause = e.getCause();
             }
         }
         return unwritten.isEmpty() ? null : new Unwritten(unwritten, cause);

@@ -185,6 +185,28 @@ class HttpScorerServiceKafkaTest {
         }
     }
 
+    @Test
+    void aRewardTheBrokerRefusesForGoodStopsTheScorerInsteadOfRetryingIt(TestKafka kafka) throws Exception {
+        TestTopics run = TestTopics.create(kafka, "http-refused", 1);
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", run.bootstrap()))) {
+            var topic = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC,
+                    run.topics.rewards());
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "64"),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+        }
+        try (JudgeServer server = JudgeServer.start((request, attempt) -> Answer.score(1));
+             HttpScorerService scorer = new HttpScorerService(config(run, server.url())).start()) {
+            run.writeRollouts(rollouts("g0"));
+            await("the scorer stopped", () -> scorer.failure().isPresent(), () -> scorer.scored() + " scored");
+            String message = scorer.failure().get().getMessage();
+            assertTrue(message.contains(run.topics.rewards()) && message.contains("offsets stay uncommitted"), message);
+            assertTrue(scorer.failure().get().getCause() instanceof org.apache.kafka.common.errors.RecordTooLargeException,
+                    String.valueOf(scorer.failure().get().getCause()));
+            assertEquals(0, run.committedTotal(scorer.config().groupId()), "nothing committed past the unwritten rewards");
+        }
+    }
+
     private static HttpScorerConfig config(TestTopics run, URI url) {
         return HttpScorerConfig.defaults(run.bootstrap(), url, "judge").withTopics(run.topics)
                 .withConcurrency(4)
