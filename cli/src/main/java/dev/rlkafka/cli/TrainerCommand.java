@@ -35,7 +35,7 @@ final class TrainerCommand implements Callable<Integer> {
 
     @Option(names = "--batch-groups", defaultValue = "" + TrainerConfig.DEFAULT_BATCH_GROUPS,
             description = "Scored groups per optimiser step; a group dropped as stale keeps its place when no other "
-                    + "is waiting, so that step trains on fewer (default: ${DEFAULT-VALUE}).")
+                    + "is waiting and half the batch or more is left, so that step trains on fewer (default: ${DEFAULT-VALUE}).")
     int batchGroups;
 
     @Option(names = "--steps-per-version", defaultValue = "" + TrainerConfig.DEFAULT_STEPS_PER_VERSION,

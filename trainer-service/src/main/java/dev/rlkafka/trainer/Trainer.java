@@ -165,11 +165,14 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * The pending groups and the groups dropped as stale since the last step make B together: a batch whose dropped
-     * groups keep their places. The loop trains it when no other group is waiting (see {@code TrainerService}).
+     * A batch whose groups dropped as stale keep their places: the pending groups and the drops since the last step
+     * make B, and at least half of B are groups to train on. The loop trains it only when no other group is waiting
+     * (see {@code TrainerService}); a batch mostly dropped, as behind a generator restarted with its earlier groups
+     * still in flight, waits for groups to fill it.
      */
-    public boolean batchReadyCountingDrops() {
-        return !pending.isEmpty() && pending.size() + droppedSinceStep >= config.batchGroups();
+    public boolean batchReadyKeepingDroppedPlaces() {
+        int b = config.batchGroups();
+        return 2 * pending.size() >= b && pending.size() + droppedSinceStep >= b;
     }
 
     /** Groups accepted but not trained yet. */

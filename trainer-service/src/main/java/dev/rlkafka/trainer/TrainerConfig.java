@@ -19,7 +19,7 @@ import java.util.Objects;
  * @param topics           topic names of the run (a prefix moves them all)
  * @param trainerId        id of this trainer: Metric/DeadLetter serviceId and part of the transactional id
  * @param batchGroups      B, scored groups per optimiser step, >= 1 (default {@value #DEFAULT_BATCH_GROUPS}); groups
- *                         dropped as stale keep their places when no other group is waiting
+ *                         dropped as stale keep their places when no other group is waiting and half or more are left
  * @param stepsPerVersion  K, optimiser steps between published policy versions, >= 1 (default {@value #DEFAULT_STEPS_PER_VERSION})
  * @param maxStaleness     policy versions a group's oldest rollout may lag the trainer's version, >= 0; older groups are
  *                         dropped and counted (default {@value #DEFAULT_MAX_STALENESS})

@@ -52,6 +52,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -363,12 +364,13 @@ public final class TrainerService implements AutoCloseable {
                     finish("consumed every scored group that was on the topic at start");
                     return;
                 }
-                // A group dropped as stale keeps its place in the batch unless another is already waiting. The generators'
-                // admission gates let in B groups a version; replacing the dropped ones would take groups let in a version
-                // later, which at the staleness bound are not sampled yet, and every later step would wait for them.
-                boolean dropsFillBatch = trainer.batchReadyCountingDrops();
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(dropsFillBatch ? Duration.ZERO : config.pollTimeout());
-                if (records.isEmpty() && dropsFillBatch && stepAndReachedMaxSteps()) return;
+                // A group dropped as stale keeps its place in the batch when no other group is waiting on the topic. The
+                // generators' admission gates let in B groups a version; replacing the dropped ones would take groups let
+                // in a version later, which at the staleness bound are not sampled yet, and every later step would wait
+                // for them. With groups waiting (a backlog, an over-admitting generator) they replace the dropped ones.
+                boolean keepPlaces = trainer.batchReadyKeepingDroppedPlaces() && caughtUp();
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(keepPlaces ? Duration.ZERO : config.pollTimeout());
+                if (keepPlaces && records.isEmpty() && stepAndReachedMaxSteps()) return;
                 for (ConsumerRecord<byte[], byte[]> rec : records) {
                     TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
                     if (config.stopAtEnd() && rec.offset() >= endAtStart.get(tp)) continue;   // written after start
@@ -717,6 +719,18 @@ public final class TrainerService implements AutoCloseable {
                 .setPolicyVersion(result.policyVersion()).setValues(values).setTimestampMs(Instant.now()).build();
         String topic = config.topics().metrics();
         return new ProducerRecord<>(topic, config.trainerId(), RlSerdes.metric().codec().encode(topic, metric));
+    }
+
+    /**
+     * Whether the last fetch left nothing to read on any partition (read_committed: up to the last stable offset);
+     * false while a partition's lag is unknown.
+     */
+    private boolean caughtUp() {
+        for (TopicPartition tp : consumer.assignment()) {
+            OptionalLong lag = consumer.currentLag(tp);
+            if (lag.isEmpty() || lag.getAsLong() > 0) return false;
+        }
+        return true;
     }
 
     /** Records on the scored-groups topic not yet read: Σ over partitions of end offset − position (last fetch's view). */

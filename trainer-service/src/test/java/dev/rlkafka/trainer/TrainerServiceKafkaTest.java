@@ -151,31 +151,38 @@ class TrainerServiceKafkaTest {
     }
 
     @Test
-    void aGroupDroppedAsStaleKeepsItsPlaceInTheBatchWhenNoOtherIsWaiting(TestKafka kafka) throws Exception {
+    void aGroupDroppedAsStaleIsReplacedByOneWaitingAndElseKeepsItsPlace(TestKafka kafka) throws Exception {
         String bootstrap = kafka.bootstrapServers();
         Topics topics = newTopics(bootstrap, 1);   // one partition: the trainer reads the groups in the order written
-        // B=2, maxStaleness 0: a and b train at version 0; c, sampled by version 0, is stale at version 1 and d is not.
-        // Nothing follows d, as when a generator's gate has let in no more: d trains alone instead of waiting.
+        // B=2, maxStaleness 0. a and b train at version 0; c, sampled by version 0, is stale at version 1, and e, already
+        // waiting behind d, takes its place. Then g (version 1) is stale at version 2 and nothing waits behind h: h trains
+        // alone rather than wait for groups a generator's gate lets in only once version 3 is out.
         TopicReader.produce(bootstrap, topics.scoredGroups(), List.of(Fixtures.simpleGroup("a", 0), Fixtures.simpleGroup("b", 0),
-                Fixtures.simpleGroup("c", 0), Fixtures.simpleGroup("d", 1)), List.of());
+                Fixtures.simpleGroup("c", 0), Fixtures.simpleGroup("d", 1), Fixtures.simpleGroup("e", 1)), List.of());
         TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), writeReference()).withTopics(topics)
-                .withBatching(2, 1, 0).withWeightChunkBytes(16 * 1024).withStop(3, false).withPollTimeout(Duration.ofMillis(100));
+                .withBatching(2, 1, 0).withWeightChunkBytes(16 * 1024).withStop(4, false).withPollTimeout(Duration.ofMillis(100));
         List<StepResult> steps = new CopyOnWriteArrayList<>();
         try (TrainerService service = new TrainerService(config).onStep(steps::add).start()) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (steps.size() < 2) {
-                assertTrue(System.nanoTime() < deadline, "no step on d alone in 30 s; steps " + steps);
-                Thread.sleep(50);   // polling a condition with a deadline
-            }
-            // what a generator lets in once version 2 is out
-            TopicReader.produce(bootstrap, topics.scoredGroups(), List.of(Fixtures.simpleGroup("e", 2), Fixtures.simpleGroup("f", 2)), List.of());
-            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not reach step 3 in 60 s");
+            awaitSteps(steps, 2);
+            TopicReader.produce(bootstrap, topics.scoredGroups(), List.of(Fixtures.simpleGroup("g", 1), Fixtures.simpleGroup("h", 2)), List.of());
+            awaitSteps(steps, 3);
+            // what a generator lets in once version 3 is out
+            TopicReader.produce(bootstrap, topics.scoredGroups(), List.of(Fixtures.simpleGroup("i", 3), Fixtures.simpleGroup("j", 3)), List.of());
+            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not reach step 4 in 60 s");
             assertTrue(service.failure().isEmpty(), () -> "trainer failed: " + service.failure().get());
         }
-        assertEquals(List.of(2, 1, 2), steps.stream().map(StepResult::groups).toList());
-        assertEquals(List.of(0L, 1L, 0L), steps.stream().map(StepResult::droppedStale).toList());
-        assertEquals(List.of(), TopicReader.readAll(bootstrap, topics.deadLetters()), "e and f came after version 2, not from the future");
-        assertEquals(List.of(0L, 1L, 2L, 3L), List.copyOf(TopicReader.publishedVersions(bootstrap, topics.policyWeights()).keySet()));
+        assertEquals(List.of(2, 2, 1, 2), steps.stream().map(StepResult::groups).toList());
+        assertEquals(List.of(0L, 1L, 1L, 0L), steps.stream().map(StepResult::droppedStale).toList());
+        assertEquals(List.of(), TopicReader.readAll(bootstrap, topics.deadLetters()), "no group came from a version not yet out");
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), List.copyOf(TopicReader.publishedVersions(bootstrap, topics.policyWeights()).keySet()));
+    }
+
+    private static void awaitSteps(List<StepResult> steps, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (steps.size() < count) {
+            assertTrue(System.nanoTime() < deadline, "not " + count + " steps in 30 s: " + steps);
+            Thread.sleep(50);   // polling a condition with a deadline
+        }
     }
 
     /** A run's topics under a prefix of their own, two partitions each. */

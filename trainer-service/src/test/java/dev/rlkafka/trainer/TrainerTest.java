@@ -170,18 +170,18 @@ class TrainerTest {
     }
 
     @Test
-    void aBatchIsReadyCountingDropsOnlyWithAGroupToTrainOn() throws Exception {
-        Trainer trainer = trainer(3, 1, 0, atVersion(1));
-        trainer.offer(Fixtures.simpleGroup("stale-1", 0));
-        trainer.offer(Fixtures.simpleGroup("stale-2", 0));
-        assertFalse(trainer.batchReadyCountingDrops(), "two places kept, but nothing to train on");
-        trainer.offer(Fixtures.simpleGroup("fresh", 1));
-        assertTrue(trainer.batchReadyCountingDrops(), "1 pending + 2 dropped = B");
+    void droppedGroupsKeepTheirPlacesOnlyWhileHalfTheBatchIsLeftToTrainOn() throws Exception {
+        Trainer trainer = trainer(4, 1, 0, atVersion(1));
+        for (int i = 0; i < 5; i++) trainer.offer(Fixtures.simpleGroup("stale-" + i, 0));
+        trainer.offer(Fixtures.simpleGroup("fresh-1", 1));
+        assertFalse(trainer.batchReadyKeepingDroppedPlaces(), "1 group to train on and 5 drops: not one update on one group");
+        trainer.offer(Fixtures.simpleGroup("fresh-2", 1));
+        assertTrue(trainer.batchReadyKeepingDroppedPlaces(), "2 of 4 left to train on, the rest kept by drops");
         assertFalse(trainer.batchReady());
         StepResult result = trainer.step();
-        assertEquals(1, result.groups());
-        assertEquals(2, result.droppedStale());
-        assertFalse(trainer.batchReadyCountingDrops(), "the next batch starts empty");
+        assertEquals(2, result.groups());
+        assertEquals(5, result.droppedStale());
+        assertFalse(trainer.batchReadyKeepingDroppedPlaces(), "the next batch starts empty");
     }
 
     @Test

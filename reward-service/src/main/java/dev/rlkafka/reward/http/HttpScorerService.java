@@ -94,6 +94,8 @@ public final class HttpScorerService implements AutoCloseable {
     private final BlockingQueue<Resolved> resolved = new LinkedBlockingQueue<>();
 
     private volatile boolean running;
+    /** Closing found the broker away: what is still in flight stays uncommitted, without waiting out drainTimeout. */
+    private boolean brokerAwayAtClose;
     private volatile boolean closed;
     private volatile Throwable failure;
     private volatile int inFlight;
@@ -345,10 +347,13 @@ public final class HttpScorerService implements AutoCloseable {
                         + "/" + topics.deadLetters() + " on " + config.bootstrap() + "; offsets stay uncommitted", unwritten.cause());
             }
             if (!running) {
-                // closing in an outage: these rollouts stay in flight, so their offsets stay uncommitted for the next run
+                // closing in an outage: their offsets stay unresolved, so uncommitted for the next run, and draining stops
                 log.warn("HTTP scorer {}: closing with {} records not written ({}); their rollouts are scored again on restart",
                         config.scorerId(), unwritten.records().size(), unwritten.cause().toString());
-                return;
+                inFlight -= unwritten.records().size();
+                batch.removeAll(unwritten.records());
+                brokerAwayAtClose = true;
+                break;
             }
             // the poll thread waits here: past max.poll.interval.ms the consumer leaves its group, and the partitions'
             // next owner (this scorer, once it polls again) scores their uncommitted rollouts again
@@ -433,9 +438,9 @@ public final class HttpScorerService implements AutoCloseable {
     private void drain() throws InterruptedException {
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         long left;
-        while (inFlight > 0 && (left = deadline - System.nanoTime()) > 0) {
+        while (inFlight > 0 && !brokerAwayAtClose && (left = deadline - System.nanoTime()) > 0) {
             writeResolved(Duration.ofNanos(Math.min(left, POLL_TIMEOUT.toNanos())));
-            commit();
+            if (!brokerAwayAtClose) commit();
         }
         if (inFlight > 0) {
             log.warn("HTTP scorer {}: {} rollouts still in flight after drainTimeout {}; left uncommitted, scored again on restart",

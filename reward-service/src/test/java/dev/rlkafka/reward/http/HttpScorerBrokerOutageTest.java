@@ -45,13 +45,8 @@ class HttpScorerBrokerOutageTest {
             List<Rollout> rollouts = HttpScorerServiceKafkaTest.rollouts(IntStream.range(0, GROUPS).mapToObj(g -> "g" + g)
                     .toArray(String[]::new));
             run.writeRollouts(rollouts);
-            String timeout = Long.toString(CLIENT_TIMEOUT.toMillis());
-            HttpScorerConfig config = HttpScorerConfig.defaults(bootstrap, java.net.URI.create("http://unused"), "judge")
-                    .withTopics(run.topics).withConcurrency(2)
-                    .withClientConfig(new KafkaClientConfig(Map.of("max.block.ms", timeout, "request.timeout.ms", "1000",
-                            "delivery.timeout.ms", timeout, "default.api.timeout.ms", timeout)));
             try (JudgeServer server = JudgeServer.start((request, attempt) -> Answer.score(1).after(Duration.ofMillis(10)));
-                 HttpScorerService scorer = new HttpScorerService(config.withUrl(server.url())).start()) {
+                 HttpScorerService scorer = new HttpScorerService(config(run, server)).start()) {
                 await("the scorer at work", () -> scorer.scored() >= 20, () -> scorer.scored() + " scored");
                 broker.close();
                 Thread.sleep(4 * CLIENT_TIMEOUT.toMillis());   // the outage itself: writes fail and are tried again
@@ -70,6 +65,57 @@ class HttpScorerBrokerOutageTest {
         } finally {
             broker.close();
         }
+    }
+
+    @Test
+    void closingWhileTheBrokerIsAwayLeavesTheRestUncommittedWithoutWaitingOutTheDrainTimeout() throws Exception {
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, 0, false);
+        String bootstrap = broker.bootstrapServers();
+        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        try {
+            TestTopics run = TestTopics.create(new TestKafka(bootstrap, "embedded, restarted on its port"), "http-close", 2);
+            List<Rollout> rollouts = HttpScorerServiceKafkaTest.rollouts(IntStream.range(0, GROUPS).mapToObj(g -> "g" + g)
+                    .toArray(String[]::new));
+            run.writeRollouts(rollouts);
+            String group;
+            try (JudgeServer server = JudgeServer.start((request, attempt) -> Answer.score(1).after(Duration.ofMillis(10)))) {
+                HttpScorerService scorer = new HttpScorerService(config(run, server).withDrainTimeout(Duration.ofSeconds(60))).start();
+                group = scorer.config().groupId();
+                await("the scorer at work", () -> scorer.scored() >= 20, () -> scorer.scored() + " scored");
+                broker.close();
+                Thread.sleep(2 * CLIENT_TIMEOUT.toMillis());   // the outage itself: a write fails and is tried again
+                long start = System.nanoTime();
+                scorer.close();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                assertTrue(seconds < 30, "close took " + seconds + " s; drainTimeout is 60 s");
+                assertTrue(scorer.failure().isEmpty(), "closing in an outage is not a failure: " + scorer.failure());
+            }
+            broker = EmbeddedKafkaBroker.start(dataDir, port, false);
+            // at least once: every rollout below a committed offset has its reward
+            Map<org.apache.kafka.common.TopicPartition, Long> committed = run.committed(group);
+            Set<String> rewarded = run.read(run.topics.rewards(), got -> true).stream()
+                    .map(r -> RlSerdes.reward().codec().decode(r).getRolloutId()).collect(Collectors.toSet());
+            var written = run.read(run.topics.rollouts(), got -> got.size() >= rollouts.size());
+            long below = 0;
+            for (var rec : written) {
+                if (rec.offset() < committed.getOrDefault(new org.apache.kafka.common.TopicPartition(rec.topic(), rec.partition()), 0L)) {
+                    below++;
+                    String id = RlSerdes.rollout().codec().decode(rec).getRolloutId();
+                    assertTrue(rewarded.contains(id), "rollout " + id + " is committed but has no reward");
+                }
+            }
+            assertTrue(below < rollouts.size(), "the outage left rollouts uncommitted: " + committed);
+        } finally {
+            broker.close();
+        }
+    }
+
+    /** The judge's scorer, with client timeouts short enough for an outage of a few seconds to exceed them. */
+    private static HttpScorerConfig config(TestTopics run, JudgeServer server) {
+        String timeout = Long.toString(CLIENT_TIMEOUT.toMillis());
+        return HttpScorerConfig.defaults(run.bootstrap(), server.url(), "judge").withTopics(run.topics).withConcurrency(2)
+                .withClientConfig(new KafkaClientConfig(Map.of("max.block.ms", timeout, "request.timeout.ms", "1000",
+                        "delivery.timeout.ms", timeout, "default.api.timeout.ms", timeout)));
     }
 
     private static Set<String> ids(List<org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]>> records) {
