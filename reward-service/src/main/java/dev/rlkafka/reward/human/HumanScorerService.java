@@ -120,10 +120,11 @@ public final class HumanScorerService implements AutoCloseable {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, config.serviceId());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        // a person waits for the answer: a broker that is away fails the rating within half a minute, not two
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        // a person waits for the answer: a broker that is away fails the rating within half a minute, not two. Defaults
+        // only: timeouts are the cluster's to set (--kafka-config)
+        p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         return p;

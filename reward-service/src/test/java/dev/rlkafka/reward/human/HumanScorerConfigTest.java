@@ -34,4 +34,17 @@ class HumanScorerConfigTest {
         assertThrows(IllegalArgumentException.class, () -> HumanScorerService.raterName("a\u0000b"));
         assertThrows(IllegalArgumentException.class, () -> HumanScorerService.raterName("x".repeat(65)));
     }
+
+    @Test
+    void theClustersTimeoutsWinOverTheRatingDefaultsAndIdempotenceStaysOurs() {
+        HumanScorerConfig plain = HumanScorerConfig.defaults("localhost:9092");
+        assertEquals("30000", HumanScorerService.producerProperties(plain).get("delivery.timeout.ms"), "a person waits at most this");
+        HumanScorerConfig fromFile = plain.withClientConfig(new dev.rlkafka.schemas.KafkaClientConfig(java.util.Map.of(
+                "delivery.timeout.ms", "5000", "max.block.ms", "4000", "security.protocol", "SASL_SSL")));
+        var p = HumanScorerService.producerProperties(fromFile);
+        assertEquals("5000", p.get("delivery.timeout.ms"));
+        assertEquals("4000", p.get("max.block.ms"));
+        assertEquals("SASL_SSL", p.get("security.protocol"));
+        assertEquals("true", p.get("enable.idempotence"));
+    }
 }
