@@ -1,6 +1,7 @@
 package dev.rlkafka.trainer;
 
 import dev.rlkafka.policy.train.Algorithm;
+import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,12 +14,13 @@ import java.util.Set;
 
 /**
  * Runs one trainer process until it stops (maxSteps, {@code --stop-at-end}) or is terminated (SIGTERM closes it).
- * Plain argument parsing; the {@code rlkafka train} command of the CLI is the full front end.
+ * Plain argument parsing; the {@code rlkafka trainer} command of the CLI is the full front end.
  *
  * <pre>
  * --bootstrap HOST:PORT --checkpoint-dir DIR --reference SFT.ckpt      (required)
  * [--prefix P] [--trainer-id ID] [--batch-groups B] [--steps-per-version K] [--max-staleness S]
  * [--algorithm grpo|ppo|dpo] [--lr LR] [--device cpu] [--threads N] [--max-steps N] [--stop-at-end]
+ * [--kafka-config FILE]     (the cluster's client settings, as for the CLI's --kafka-config)
  * </pre>
  * Exit status: 0 on a clean stop, 1 when the loop failed, 2 on bad arguments.
  */
@@ -26,7 +28,8 @@ public final class TrainerMain {
     private static final Logger log = LoggerFactory.getLogger(TrainerMain.class);
     private static final Set<String> FLAGS = Set.of("--stop-at-end");
     private static final Set<String> OPTIONS = Set.of("--bootstrap", "--prefix", "--checkpoint-dir", "--reference", "--trainer-id",
-            "--batch-groups", "--steps-per-version", "--max-staleness", "--algorithm", "--lr", "--device", "--threads", "--max-steps");
+            "--batch-groups", "--steps-per-version", "--max-staleness", "--algorithm", "--lr", "--device", "--threads", "--max-steps",
+            "--kafka-config");
 
     private TrainerMain() {
     }
@@ -80,6 +83,9 @@ public final class TrainerMain {
         Algorithm algorithm = Algorithm.byId(values.getOrDefault("--algorithm", TrainerConfig.DEFAULT_ALGORITHM.id()));
         double lr = values.containsKey("--lr") ? decimal(values, "--lr") : TrainerConfig.DEFAULT_LR;
         config = config.withUpdate(algorithm.config(lr, algorithm.defaultBeta(), 0, TrainerConfig.DEFAULT_MAX_GRAD_NORM));
+        if (values.containsKey("--kafka-config")) {
+            config = config.withClientConfig(KafkaClientConfig.load(Path.of(values.get("--kafka-config"))));
+        }
         return config;
     }
 

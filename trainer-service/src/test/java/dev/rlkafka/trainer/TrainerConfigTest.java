@@ -92,6 +92,16 @@ class TrainerConfigTest {
                 () -> TrainerMain.parse(concat(required, "--algorithm", "sac"))).getMessage());
     }
 
+    @Test
+    void mainReadsTheClustersClientSettings(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("cluster.properties"), "security.protocol=SASL_SSL\n");
+        String[] required = {"--bootstrap", "b:1", "--checkpoint-dir", "d", "--reference", "r"};
+        TrainerConfig config = TrainerMain.parse(concat(required, "--kafka-config", file.toString()));
+        assertEquals("SASL_SSL", TrainerService.producerProperties(config).get("security.protocol"));
+        var e = assertThrows(IllegalArgumentException.class, () -> TrainerMain.parse(concat(required, "--kafka-config", "absent.properties")));
+        assertTrue(e.getMessage().contains("absent.properties"), e.getMessage());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
