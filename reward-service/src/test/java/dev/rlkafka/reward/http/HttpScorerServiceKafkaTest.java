@@ -9,8 +9,13 @@ import dev.rlkafka.schemas.avro.Metric;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.serde.RlSerdes;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -188,12 +193,10 @@ class HttpScorerServiceKafkaTest {
     @Test
     void aRewardTheBrokerRefusesForGoodStopsTheScorerInsteadOfRetryingIt(TestKafka kafka) throws Exception {
         TestTopics run = TestTopics.create(kafka, "http-refused", 1);
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", run.bootstrap()))) {
-            var topic = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC,
-                    run.topics.rewards());
-            admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-                    new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "64"),
-                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+        try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", run.bootstrap()))) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, run.topics.rewards());
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", "64"),
+                    AlterConfigOp.OpType.SET)))).all().get();
         }
         try (JudgeServer server = JudgeServer.start((request, attempt) -> Answer.score(1));
              HttpScorerService scorer = new HttpScorerService(config(run, server.url())).start()) {
@@ -201,7 +204,7 @@ class HttpScorerServiceKafkaTest {
             await("the scorer stopped", () -> scorer.failure().isPresent(), () -> scorer.scored() + " scored");
             String message = scorer.failure().get().getMessage();
             assertTrue(message.contains(run.topics.rewards()) && message.contains("offsets stay uncommitted"), message);
-            assertTrue(scorer.failure().get().getCause() instanceof org.apache.kafka.common.errors.RecordTooLargeException,
+            assertTrue(scorer.failure().get().getCause() instanceof RecordTooLargeException,
                     String.valueOf(scorer.failure().get().getCause()));
             assertEquals(0, run.committedTotal(scorer.config().groupId()), "nothing committed past the unwritten rewards");
         }
