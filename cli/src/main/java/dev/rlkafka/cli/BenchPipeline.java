@@ -611,8 +611,10 @@ final class BenchPipeline {
                     services.get(i).msPerStep(), inProcess.get(i).msPerStep()));
         }
         t.append('\n');
-        t.append("    trainer's wait per step, per pair:");
-        for (int i = 0; i < waits.size(); i++) t.append(String.format(Locale.ROOT, "  %d: %.0f", i + 1, waits.get(i)));
+        t.append("    trainer's wait per step (groups dropped as stale), per pair:");
+        for (int i = 0; i < waits.size(); i++) {
+            t.append(String.format(Locale.ROOT, "  %d: %.0f (%d)", i + 1, waits.get(i), r.pairs().get(i).services().droppedStale()));
+        }
         t.append('\n');
         t.append("    machine speed probe, ms before / between / after:");
         for (int i = 0; i < r.pairs().size(); i++) t.append(String.format(Locale.ROOT, "  %d: %s", i + 1, probes(r.pairs().get(i))));

@@ -60,7 +60,7 @@ class BenchPipelineReportTest {
         assertTrue(table.matches("(?s).*fastest run of each side, tokens/s\\s+3800\\s+4000\\s+0\\.950.*"), table);
         assertTrue(table.contains("cores used, services, pair 3:"), table);
         assertTrue(table.matches("(?s).*trainer.s wait for its next batch, ms per step, median\\s+30\\s.*"), table);
-        assertTrue(table.contains("per pair:  1: 30  2: 30  3: 12"), table);
+        assertTrue(table.contains("(groups dropped as stale), per pair:  1: 30 (4)  2: 30 (4)  3: 12 (0)"), table);
         assertTrue(table.contains("before / between / after:  1: 40/41/40  2: 40/41/40  3: 40/52/41"), table);
         assertTrue(table.contains("more than 10 % during pair(s) 3:"), "52 ms against 40 is 30 % slower: " + table);
         assertTrue(BenchPipeline.json(result).contains("\"medianRatio\": 0.9000"), BenchPipeline.json(result));
@@ -75,8 +75,9 @@ class BenchPipelineReportTest {
         var services = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / servicesTokensPerSecond, CpuUse.Share.NONE);
         var inProcess = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / inProcessTokensPerSecond, CpuUse.Share.NONE);
         double waitMs = probeMs[1] > 50 ? 12 : 30;
+        long droppedStale = probeMs[1] > 50 ? 0 : 4;
         return new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, waitMs, List.of(), null,
-                Map.of(), Map.of(), 40, 0, List.of()), inProcess, List.of(probeMs));
+                Map.of(), Map.of(), 40, droppedStale, List.of()), inProcess, List.of(probeMs));
     }
 
     private static BenchPipeline.ServiceRun latencyRun() {
