@@ -128,6 +128,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return broker;
     }
 
+    /**
+     * After {@link #close()}: a new broker on this one's port and data, as a restarted broker comes back to its
+     * clients (they reconnect to the same address and find their topics and transactions). For broker-outage tests.
+     *
+     * @throws IllegalStateException while this broker still runs, or when its data was deleted on close
+     */
+    public EmbeddedKafkaBroker startAgain() {
+        if (!closed) throw new IllegalStateException("the broker at " + bootstrapServers() + " still runs; close it first");
+        if (deleteOnClose) {
+            throw new IllegalStateException("the broker at " + bootstrapServers() + " deleted its data " + dataDir + " on close");
+        }
+        return start(dataDir, port, false);
+    }
+
     /** The address clients connect to, {@code localhost:PORT}. */
     public String bootstrapServers() {
         return "localhost:" + port;

@@ -12,7 +12,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(KafkaExtension.class)
@@ -60,6 +63,32 @@ class EmbeddedKafkaBrokerTest {
             }
         }
         assertEquals(10, seen.size(), "expected 10 committed records, saw " + seen);
+    }
+
+    @Test
+    void aBrokerStartedAgainAfterCloseServesItsTopicsAtTheSameAddress(@TempDir Path dir) throws Exception {
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir, 0, false);
+        try {
+            String bootstrap = broker.bootstrapServers();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.createTopics(List.of(new NewTopic("kept", 1, (short) 1))).all().get();
+            }
+            EmbeddedKafkaBroker running = broker;
+            var e = assertThrows(IllegalStateException.class, running::startAgain);
+            assertTrue(e.getMessage().contains("still runs"), e.getMessage());
+            broker.close();
+            broker = broker.startAgain();
+            assertEquals(bootstrap, broker.bootstrapServers());
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                assertTrue(admin.listTopics().names().get().contains("kept"));
+            }
+        } finally {
+            broker.close();
+        }
+        EmbeddedKafkaBroker scratch = EmbeddedKafkaBroker.start();
+        scratch.close();
+        var e = assertThrows(IllegalStateException.class, scratch::startAgain);
+        assertTrue(e.getMessage().contains("deleted its data"), e.getMessage());
     }
 
     @Test

@@ -45,7 +45,6 @@ class GeneratorBrokerOutageTest {
         Topics topics = Topics.withPrefix("outage.");
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, 0, false);
         String bootstrap = broker.bootstrapServers();
-        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
         TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
         publish(bootstrap, topics, 0, Fixtures.weights(TINY, 1), false);
         GeneratorConfig config = GeneratorConfig.defaults(bootstrap).withTopics(topics)
@@ -64,7 +63,7 @@ class GeneratorBrokerOutageTest {
             broker.close();
             Thread.sleep(4 * MAX_BLOCK.toMillis());   // several timed-out calls, each retried
             assertTrue(service.isRunning() && service.failure().isEmpty(), "still running after the outage: " + service.failure());
-            broker = EmbeddedKafkaBroker.start(dataDir, port, false);
+            broker = broker.startAgain();
 
             try (var rollouts = new TopicReader<>(bootstrap, topics.rollouts(), r -> RlSerdes.rollout().codec().decode(r))) {
                 rollouts.await("every prompt's group", seen -> seen.size() >= PROMPTS * G);

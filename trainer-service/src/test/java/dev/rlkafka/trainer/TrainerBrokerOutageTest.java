@@ -39,7 +39,6 @@ class TrainerBrokerOutageTest {
         Topics topics = Topics.withPrefix("outage.");
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), 0, false);
         String bootstrap = broker.bootstrapServers();
-        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
         try {
             TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
             try (Policy sampler = Fixtures.tinyPolicy(7)) {
@@ -67,7 +66,7 @@ class TrainerBrokerOutageTest {
                 Thread.sleep(4 * MAX_BLOCK.toMillis());   // several timed-out commits, each retried
                 assertTrue(trainer.failure().isEmpty(), () -> "trainer stopped in the outage: " + trainer.failure().get());
                 assertTrue(trainer.step() < GROUPS / BATCH, "the outage came before the last version: step " + trainer.step());
-                broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), port, false);
+                broker = broker.startAgain();
 
                 assertTrue(trainer.awaitStop(Duration.ofSeconds(90)), "trainer did not reach the end of the topic");
                 assertTrue(trainer.failure().isEmpty(), () -> "trainer failed: " + trainer.failure().get());

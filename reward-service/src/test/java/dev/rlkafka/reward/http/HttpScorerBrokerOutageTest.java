@@ -39,15 +39,12 @@ class HttpScorerBrokerOutageTest {
     @TempDir
     Path dataDir;
     private EmbeddedKafkaBroker broker;
-    private int port;
     private TestTopics run;
 
     @BeforeEach
     void startTheBrokerWithRollouts() throws Exception {
         broker = EmbeddedKafkaBroker.start(dataDir, 0, false);
-        String bootstrap = broker.bootstrapServers();
-        port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
-        run = TestTopics.create(new TestKafka(bootstrap, "embedded, restarted on its port"), "http-outage", 2);
+        run = TestTopics.create(new TestKafka(broker.bootstrapServers(), "embedded, restarted on its port"), "http-outage", 2);
         run.writeRollouts(ROLLOUTS);
     }
 
@@ -65,7 +62,7 @@ class HttpScorerBrokerOutageTest {
             Thread.sleep(4 * CLIENT_TIMEOUT.toMillis());   // the outage itself: writes fail and are tried again
             assertTrue(scorer.isRunning() && scorer.failure().isEmpty(), "still running after the outage: " + scorer.failure());
             assertTrue(scorer.scored() < ROLLOUTS.size(), "the outage came while rollouts were left to write: " + scorer.scored());
-            broker = EmbeddedKafkaBroker.start(dataDir, port, false);
+            broker = broker.startAgain();
 
             Set<String> rewarded = rolloutIds(run.read(run.topics.rewards(), got -> rolloutIds(got).size() >= ROLLOUTS.size()));
             assertEquals(ROLLOUTS.stream().map(Rollout::getRolloutId).collect(Collectors.toSet()), rewarded,
@@ -91,7 +88,7 @@ class HttpScorerBrokerOutageTest {
             assertTrue(seconds < 30, "close took " + seconds + " s; drainTimeout is 60 s");
             assertTrue(scorer.failure().isEmpty(), "closing in an outage is not a failure: " + scorer.failure());
         }
-        broker = EmbeddedKafkaBroker.start(dataDir, port, false);
+        broker = broker.startAgain();
         // at least once: every rollout below a committed offset has its reward
         Map<TopicPartition, Long> committed = run.committed(group);
         Set<String> rewarded = rolloutIds(run.read(run.topics.rewards(), got -> true));

@@ -34,7 +34,6 @@ class HumanScorerBrokerOutageTest {
     void aRatingDuringAnOutageIsRefusedForNowAndTakenOnceTheBrokerIsBack() throws Exception {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, 0, false);
         String bootstrap = broker.bootstrapServers();
-        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
         TestKafka kafka = new TestKafka(bootstrap, "embedded, restarted on its port");
         try {
             Topics topics = HumanFixtures.freshTopics("human-outage");
@@ -56,7 +55,7 @@ class HumanScorerBrokerOutageTest {
                 Thread.sleep(2 * CLIENT_TIMEOUT.toMillis());   // the outage itself goes on
                 assertTrue(service.failure().isEmpty(), "the follower still runs: " + service.failure());
 
-                broker = EmbeddedKafkaBroker.start(dataDir, port, false);
+                broker = broker.startAgain();
                 assertEquals(id, service.next("alice").orElseThrow().rollout().rolloutId(), "the refused rating left it to rate");
                 service.rate(id, "alice", 4, null);
                 assertEquals(1, HumanFixtures.rewardsOf(kafka, topics, config.scorerId(), 1).size());
