@@ -1,5 +1,15 @@
 package dev.rlkafka.generator;
 
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.avro.DeadLetter;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+
 /**
  * Bounded staleness at admission (AReaL, Fu et al. 2025, §5): a new prompt is admitted only while
  * {@code admittedGroups < (latestVersion − startVersion + maxStaleness + 1) · groupsPerVersion}.
@@ -9,13 +19,29 @@ package dev.rlkafka.generator;
  * {@code startVersion + n / groupsPerVersion}; the rule keeps that within {@code maxStaleness} of the newest
  * version the trainer has published. {@code maxStaleness} 0 is synchronous: one version's worth of groups,
  * then wait for the next version. Not thread-safe: the sampling thread owns it.
+ *
+ * <p>A group that will never be trained (expired at the reward-service, dead-lettered by the trainer) never takes
+ * its place in a batch, so the trainer fills that place with a group admitted later. Counted as admitted, each such
+ * group would shrink the generator's lead for good, and once {@code maxStaleness · groupsPerVersion} of them were
+ * lost no batch could fill and the loop would stop (a scorer started a group timeout after the generator expires
+ * the whole first lead). {@link #lost} gives such a group's place back. Only this gate's own groups count: a
+ * generator restarted under its old id starts a fresh count, and its earlier groups are not in it.
  */
 final class AdmissionGate {
     private final int maxStaleness;
     private final int groupsPerVersion;
     private final long startVersion;
+    /** Group ids this gate admitted that may still be lost, oldest first, at most {@link #REMEMBERED}. */
+    private final LinkedHashSet<String> unresolved = new LinkedHashSet<>();
     private long latestVersion;
     private long admittedGroups;
+    private long lostGroups;
+
+    /**
+     * Admitted group ids kept for {@link #lost}. A group is lost within the reward-service's group timeout of its
+     * rollouts (60 s by default) or when the trainer reads it; by then a generator has admitted far fewer.
+     */
+    static final int REMEMBERED = 65_536;
 
     /**
      * @param startVersion the policy version the generator starts with; groups are counted from it
@@ -51,21 +77,59 @@ final class AdmissionGate {
 
     /** How many more groups may be admitted now; 0 when the gate is closed. */
     long remaining() {
-        return Math.max(0, capacity() - admittedGroups);
+        return Math.max(0, capacity() - (admittedGroups - lostGroups));
     }
 
     boolean isOpen() {
         return remaining() > 0;
     }
 
-    /** Counts {@code groups} more admitted groups (after they were written). */
-    void admitted(int groups) {
-        if (groups < 0) throw new IllegalArgumentException("groups must be >= 0, got " + groups);
-        admittedGroups += groups;
+    /** Counts the groups of {@code groupIds} as admitted (after they were written). */
+    void admitted(Collection<String> groupIds) {
+        for (String id : groupIds) {
+            admittedGroups++;
+            unresolved.add(id);
+            if (unresolved.size() > REMEMBERED) {
+                Iterator<String> oldest = unresolved.iterator();
+                oldest.next();
+                oldest.remove();
+            }
+        }
+    }
+
+    /**
+     * Group {@code groupId} will never be trained: when this gate admitted it, its place is free again.
+     *
+     * @return whether it was one of this gate's groups not already given back
+     */
+    boolean lost(String groupId) {
+        if (!unresolved.remove(groupId)) return false;
+        lostGroups++;
+        return true;
+    }
+
+    /**
+     * The group a dead letter says will never be trained, if it says so: a {@link DeadLetters#GROUP_TIMEOUT} from
+     * the reward-service, or any dead letter of a scored group (the trainer could not train it). Other dead letters
+     * (a duplicate or late reward, a bad prompt) leave their group, if any, to be trained.
+     *
+     * @param scoredGroupsTopic the run's scored-groups topic
+     */
+    static Optional<String> neverTrained(DeadLetter letter, String scoredGroupsTopic) {
+        boolean lost = DeadLetters.GROUP_TIMEOUT.equals(letter.getErrorType())
+                || scoredGroupsTopic.equals(letter.getSourceTopic());
+        ByteBuffer key = letter.getSourceKey();
+        if (!lost || key == null) return Optional.empty();
+        return Optional.of(StandardCharsets.UTF_8.decode(key.duplicate()).toString());
     }
 
     long admittedGroups() {
         return admittedGroups;
+    }
+
+    /** Admitted groups given back by {@link #lost}. */
+    long lostGroups() {
+        return lostGroups;
     }
 
     long latestVersion() {

@@ -52,6 +52,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -86,6 +87,9 @@ public final class GeneratorService implements AutoCloseable {
     private final Topics topics;
     private final RecordCodec<Prompt> promptCodec = RlSerdes.prompt().codec();
     private final RecordCodec<WeightChunk> chunkCodec = RlSerdes.weightChunk().codec();
+    private final RecordCodec<DeadLetter> deadLetterCodec = RlSerdes.deadLetter().codec();
+    /** Groups the dead letters say will never be trained, from the weights thread to the sampling thread's gate. */
+    private final ConcurrentLinkedQueue<String> lostGroups = new ConcurrentLinkedQueue<>();
 
     /** Newest complete version the weights thread has not yet handed over; the sampling thread takes it. */
     private final AtomicReference<WeightsVersion> pendingWeights = new AtomicReference<>();
@@ -320,17 +324,23 @@ public final class GeneratorService implements AutoCloseable {
                                   ConsumerRecord<byte[], byte[]> lastChunk) {
     }
 
+    /**
+     * Follows the weights topic from its start, and the dead-letters topic from now on for groups that will never be
+     * trained (see {@link AdmissionGate#lost}); both on one consumer, which waits in one poll for either.
+     */
     private void runWeights() {
         KafkaConsumer<byte[], byte[]> consumer = weightsConsumer;
         try {
             String topic = topics.policyWeights();
-            List<PartitionInfo> infos = consumer.partitionsFor(topic);
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist; create the run's topics first");
-            }
-            List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
-            consumer.assign(partitions);
+            List<TopicPartition> partitions = partitions(consumer, topic);
+            List<TopicPartition> letterPartitions = partitions(consumer, topics.deadLetters());
+            List<TopicPartition> assigned = new ArrayList<>(partitions);
+            assigned.addAll(letterPartitions);
+            consumer.assign(assigned);
             consumer.seekToBeginning(partitions);
+            consumer.seekToEnd(letterPartitions);
+            // resolved now, before the first version is handed over: every group admitted after it is followed
+            letterPartitions.forEach(consumer::position);
             // read_committed: end offsets are the last stable offsets, so an open publish is not waited for
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             WeightChunks.Assembler assembler = new WeightChunks.Assembler();
@@ -338,6 +348,10 @@ public final class GeneratorService implements AutoCloseable {
             boolean caughtUp = false;
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(POLL_TIMEOUT)) {
+                    if (rec.topic().equals(topics.deadLetters())) {
+                        followDeadLetter(rec);
+                        continue;
+                    }
                     WeightsVersion complete = accept(assembler, rec);
                     if (complete == null) continue;
                     if (caughtUp) handOver(complete);
@@ -361,6 +375,30 @@ public final class GeneratorService implements AutoCloseable {
         } finally {
             consumer.close(CLOSE_TIMEOUT);
         }
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        List<PartitionInfo> infos = consumer.partitionsFor(topic);
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " does not exist; create the run's topics first");
+        }
+        return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+    }
+
+    /** Passes on the group a dead letter says will never be trained; every other dead letter is someone else's. */
+    private void followDeadLetter(ConsumerRecord<byte[], byte[]> rec) {
+        DeadLetter letter;
+        try {
+            letter = deadLetterCodec.decode(rec);
+        } catch (RecordDecodingException e) {
+            // not ours to judge: a dead letter of a dead letter would only repeat the bytes
+            log.debug("skipping an undecodable record on {}: {}", rec.topic(), e.getMessage());
+            return;
+        }
+        AdmissionGate.neverTrained(letter, topics.scoredGroups()).ifPresent(groupId -> {
+            lostGroups.add(groupId);
+            weightsArrived.release();   // a sampler waiting at a closed gate looks again
+        });
     }
 
     private static boolean reached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
@@ -485,6 +523,12 @@ public final class GeneratorService implements AutoCloseable {
         long latest = latestPublished.get();   // read before the swap: see handOver
         swapIfNewer();
         gate.versionPublished(latest);
+        for (String groupId; (groupId = lostGroups.poll()) != null; ) {
+            if (gate.lost(groupId)) {
+                log.info("generator {}: group {} will not be trained (expired or dead-lettered); its admission place is free again",
+                        config.generatorId(), groupId);
+            }
+        }
         boolean open = gate.isOpen();
         setPaused(!open);
         if (!open) {
@@ -525,7 +569,7 @@ public final class GeneratorService implements AutoCloseable {
         List<Rollout> rollouts = prompts.isEmpty() ? List.of() : generator.generate(prompts, seed);
         double seconds = (System.nanoTime() - started) / 1e9;
         if (write(rollouts, letters, offsets, metric(prompts.size(), rollouts, letters.size(), seconds, room - prompts.size() <= 0))) {
-            gate.admitted(prompts.size());
+            gate.admitted(prompts.stream().map(PreparedPrompt::promptId).toList());
             groupsAdmitted = gate.admittedGroups();
             lastSwapMs = -1;
             log.debug("batch {}: {} groups, {} rollouts, {} dead letters in {} s at policy version {}", batchNumber - 1,
@@ -672,6 +716,7 @@ public final class GeneratorService implements AutoCloseable {
         values.put("policy_version", (double) generator.policyVersion());
         values.put("latest_version", (double) gate.latestVersion());
         values.put("groups_admitted", (double) (gate.admittedGroups() + prompts));
+        values.put("groups_lost", (double) gate.lostGroups());
         values.put("paused", gateClosedAfter ? 1.0 : 0.0);
         values.put("dead_letters", (double) (deadLetters.get() + letters));
         if (lastSwapMs >= 0) values.put("swap_ms", (double) lastSwapMs);

@@ -1,6 +1,13 @@
 package dev.rlkafka.generator;
 
+import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.avro.DeadLetter;
 import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,18 +15,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AdmissionGateTest {
+    private static final String SCORED_GROUPS = "run.rl.scored-groups";
+    private int nextGroup;
 
     @Test
     void synchronousGateAdmitsOneVersionOfGroupsThenWaitsForTheNextVersion() {
         AdmissionGate gate = new AdmissionGate(0, 2, 0);
         assertEquals(2, gate.remaining());
-        gate.admitted(2);
+        gate.admitted(groups(2));
         assertFalse(gate.isOpen(), "version 0 is worth 2 groups; the trainer has not published version 1");
         gate.versionPublished(1);
         assertEquals(2, gate.remaining());
-        gate.admitted(1);
+        gate.admitted(groups(1));
         assertEquals(1, gate.remaining());
-        gate.admitted(1);
+        gate.admitted(groups(1));
         assertFalse(gate.isOpen());
     }
 
@@ -27,7 +36,7 @@ class AdmissionGateTest {
     void staleness2LetsTheGeneratorRunThreeVersionsAhead() {
         AdmissionGate gate = new AdmissionGate(2, 4, 0);
         assertEquals(12, gate.capacity(), "(0 + 2 + 1) · 4");
-        gate.admitted(12);
+        gate.admitted(groups(12));
         assertFalse(gate.isOpen());
         gate.versionPublished(3);
         assertEquals(24, gate.capacity(), "(3 + 2 + 1) · 4");
@@ -54,7 +63,7 @@ class AdmissionGateTest {
     @Test
     void overAdmissionLeavesNoRoomRatherThanNegativeRoom() {
         AdmissionGate gate = new AdmissionGate(0, 2, 0);
-        gate.admitted(5);
+        gate.admitted(groups(5));
         assertEquals(0, gate.remaining());
         assertTrue(gate.admittedGroups() > gate.capacity());
     }
@@ -72,5 +81,59 @@ class AdmissionGateTest {
         assertTrue(e.getMessage().contains("maxStaleness") && e.getMessage().contains("-1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new AdmissionGate(0, 0, 0));
         assertTrue(e.getMessage().contains("groupsPerVersion"), e.getMessage());
+    }
+
+    @Test
+    void aLostGroupGivesItsPlaceBackOnceAndOnlyWhenThisGateAdmittedIt() {
+        AdmissionGate gate = new AdmissionGate(1, 2, 0);
+        gate.admitted(List.of("a", "b", "c", "d"));
+        assertFalse(gate.isOpen(), "(0 + 1 + 1) · 2 groups in flight");
+        assertFalse(gate.lost("from-another-generator"), "not admitted here: a restarted generator's earlier groups");
+        assertFalse(gate.isOpen());
+        assertTrue(gate.lost("b"));
+        assertEquals(1, gate.remaining(), "b expired: its place is free");
+        assertFalse(gate.lost("b"), "a second dead letter of b frees nothing more");
+        assertEquals(1, gate.remaining());
+        assertEquals(4, gate.admittedGroups());
+        assertEquals(1, gate.lostGroups());
+    }
+
+    @Test
+    void withoutLostPlacesLostGroupsWouldStopTheLoop() {
+        // a scorer started late: the whole first lead expires before any group is trained
+        AdmissionGate gate = new AdmissionGate(2, 4, 0);
+        List<String> lead = groups(12);
+        gate.admitted(lead);
+        assertFalse(gate.isOpen(), "no version will come: the trainer has nothing to train");
+        lead.forEach(gate::lost);
+        assertEquals(12, gate.remaining(), "the lead is back, so the next groups can reach the trainer");
+    }
+
+    @Test
+    void remembersTheNewestAdmittedGroupsOnly() {
+        AdmissionGate gate = new AdmissionGate(0, 1, 0);
+        gate.admitted(List.of("first"));
+        gate.admitted(groups(AdmissionGate.REMEMBERED));
+        assertFalse(gate.lost("first"), "forgotten after REMEMBERED newer groups");
+        assertTrue(gate.lost("g" + (nextGroup - 1)));
+    }
+
+    @Test
+    void onlyAGroupTimeoutOrADeadLetteredScoredGroupIsNeverTrained() {
+        assertEquals(Optional.of("g7"), AdmissionGate.neverTrained(letter(DeadLetters.GROUP_TIMEOUT, "run.rl.rollouts", "g7"), SCORED_GROUPS));
+        assertEquals(Optional.of("g8"), AdmissionGate.neverTrained(letter("NON_FINITE_ADVANTAGE", SCORED_GROUPS, "g8"), SCORED_GROUPS),
+                "the trainer could not train it");
+        assertEquals(Optional.empty(), AdmissionGate.neverTrained(letter("DUPLICATE_REWARD", "run.rl.rewards", "g9"), SCORED_GROUPS),
+                "the group itself is still trained");
+        assertEquals(Optional.empty(), AdmissionGate.neverTrained(letter(DeadLetters.GROUP_TIMEOUT, "run.rl.rollouts", null), SCORED_GROUPS));
+    }
+
+    private List<String> groups(int n) {
+        return IntStream.range(0, n).mapToObj(i -> "g" + nextGroup++).toList();
+    }
+
+    private static DeadLetter letter(String errorType, String sourceTopic, String key) {
+        return DeadLetters.builder().source(sourceTopic, -1, -1).key(key == null ? null : key.getBytes(StandardCharsets.UTF_8))
+                .errorType(errorType).reason("test").serviceId("test").build();
     }
 }

@@ -170,6 +170,40 @@ class GeneratorServiceKafkaTest {
     }
 
     @Test
+    void aGroupThatWillNeverBeTrainedGivesItsAdmissionPlaceBack(TestKafka kafka) {
+        Topics topics = freshTopics(kafka);
+        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
+                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
+                .withStaleness(0, 2);
+        publish(kafka.bootstrapServers(), topics, 0, Fixtures.weights(TINY, 1), false);
+
+        try (GeneratorService service = new GeneratorService(config).start();
+             var producer = plainProducer(kafka);
+             var rollouts = new TopicReader<>(kafka.bootstrapServers(), topics.rollouts(),
+                     r -> RlSerdes.rollout().codec().decode(r))) {
+            sendPrompts(producer, topics, "q0", "q1", "q2", "q3", "q4", "q5");
+            List<String> first = new ArrayList<>(new TreeSet<>(rollouts.await("2 groups", seen -> seen.size() >= 2 * G)
+                    .stream().map(Rollout::getGroupId).toList()));
+            await("gate closed", service::isPaused);
+
+            // a group of another generator expires, and a reward of one of ours is a duplicate: neither frees a place
+            sendDeadLetter(producer, topics, DeadLetters.GROUP_TIMEOUT, topics.rollouts(), "not-ours");
+            sendDeadLetter(producer, topics, "DUPLICATE_REWARD", topics.rewards(), first.get(0));
+            assertEquals(2 * G, rollouts.readFor(Duration.ofSeconds(1)).size(), "no trainer publishes version 1");
+
+            // the reward-service expires one of ours, the trainer dead-letters the other: a group each in their place
+            sendDeadLetter(producer, topics, DeadLetters.GROUP_TIMEOUT, topics.rollouts(), first.get(0));
+            rollouts.await("a third group", seen -> seen.size() >= 3 * G);
+            sendDeadLetter(producer, topics, "NON_FINITE_ADVANTAGE", topics.scoredGroups(), first.get(1));
+            sendDeadLetter(producer, topics, "NON_FINITE_ADVANTAGE", topics.scoredGroups(), first.get(1));   // read twice
+            rollouts.await("a fourth group", seen -> seen.size() >= 4 * G);
+            assertEquals(4 * G, rollouts.readFor(Duration.ofSeconds(1)).size(), "two places given back, two groups admitted");
+            assertEquals(4, service.groupsAdmitted());
+            assertTrue(service.isPaused());
+        }
+    }
+
+        @Test
     void aCrashedGeneratorsOpenTransactionHoldsReadersForSecondsNotAMinute(TestKafka kafka) {
         Topics topics = freshTopics(kafka);
         GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics);
@@ -245,6 +279,14 @@ class GeneratorServiceKafkaTest {
     private static void send(KafkaProducer<String, byte[]> producer, Topics topics, dev.rlkafka.schemas.avro.Prompt prompt) {
         producer.send(new ProducerRecord<>(topics.prompts(), prompt.getPromptId(),
                 RlSerdes.prompt().codec().encode(topics.prompts(), prompt)));
+        producer.flush();
+    }
+
+    private static void sendDeadLetter(KafkaProducer<String, byte[]> producer, Topics topics, String errorType, String sourceTopic,
+                                       String groupId) {
+        DeadLetter letter = DeadLetters.builder().source(sourceTopic, -1, -1).key(groupId.getBytes(StandardCharsets.UTF_8))
+                .errorType(errorType).reason("test").serviceId("test").build();
+        producer.send(new ProducerRecord<>(topics.deadLetters(), "test", RlSerdes.deadLetter().codec().encode(topics.deadLetters(), letter)));
         producer.flush();
     }
 

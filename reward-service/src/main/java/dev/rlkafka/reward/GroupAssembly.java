@@ -1,6 +1,7 @@
 package dev.rlkafka.reward;
 
 import dev.rlkafka.policy.loss.Advantages;
+import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.avro.ScoredGroup;
@@ -31,7 +32,7 @@ final class GroupAssembly {
     public static final String LATE_ROLLOUT = "LATE_ROLLOUT";
     public static final String DUPLICATE_REWARD = "DUPLICATE_REWARD";
     public static final String GROUP_SIZE_MISMATCH = "GROUP_SIZE_MISMATCH";
-    public static final String GROUP_TIMEOUT = "GROUP_TIMEOUT";
+    public static final String GROUP_TIMEOUT = DeadLetters.GROUP_TIMEOUT;
     public static final String KEY_MISMATCH = "KEY_MISMATCH";
 
     /** Longest list of missing items a timeout reason spells out. */

@@ -11,6 +11,11 @@ import java.time.Instant;
 public final class DeadLetters {
     /** Error type of bytes that are not a readable record ({@link RecordDecodingException}). */
     public static final String UNDECODABLE = RecordDecodingException.ERROR_TYPE;
+    /**
+     * Error type of a group the reward-service expired without every required score: it is never trained. The
+     * dead letter has no one record to return; its source is the rollouts topic and its key the group id.
+     */
+    public static final String GROUP_TIMEOUT = "GROUP_TIMEOUT";
 
     private DeadLetters() {
     }
