@@ -16,6 +16,7 @@ import dev.rlkafka.policy.weights.Checkpoint;
 import dev.rlkafka.reward.RewardConfig;
 import dev.rlkafka.reward.RewardService;
 import dev.rlkafka.schemas.Contract;
+import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.DeadLetter;
@@ -81,28 +82,14 @@ class ExternalScorerEndToEndTest {
         }
 
         String bootstrap = kafka.bootstrapServers();
-        Topics topics = Topics.withPrefix("ext-" + System.nanoTime() + ".");
-        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
-        Path sft = dir.resolve("sft.ckpt");
-        try (Policy policy = Policy.create(new ModelConfig(ByteTokenizer.VOCAB_SIZE, 16, 32, 1, 2), Device.cpu(), 1)) {
-            SftTrainer.train(policy, Tasks.byName("arithmetic"),
-                    new SftConfig(30, 32, AdamWConfig.DEFAULT.withLr(3e-3), 5, 1.0, 1), null);
-            Checkpoint.of(policy, 30, Map.of(), Map.of("task", "arithmetic")).write(sft);
-        }
-
-        RewardConfig rewardConfig = RewardConfig.defaults(bootstrap).withTopics(topics)
-                .withScorers(Map.of(SCORER_ID, 1.0), Map.of())
-                .withBuiltInScorers(false)
-                // the first groups wait while the scorer starts; a loaded machine must not expire them
-                .withGroupTimeout(Duration.ofMinutes(5))
-                .withStateDir(dir.resolve("reward-state"));
+        Topics topics = freshTopics(bootstrap);
+        Path sft = sft(dir);
+        // the first groups wait while the scorer starts; a loaded machine must not expire them
+        RewardConfig rewardConfig = rewardConfig(bootstrap, topics, dir, Duration.ofMinutes(5));
         Process process = null;
         try (RewardService reward = new RewardService(rewardConfig).start();
-             TrainerService trainer = new TrainerService(TrainerCommand.config(bootstrap, topics, sft, dir.resolve("trainer"),
-                     BATCH_GROUPS, 1, MAX_STALENESS, 1e-4, 0.04, 0).withDevice("cpu", 1)).start();
-             GeneratorService generator = new GeneratorService(GeneratorConfig.defaults(bootstrap).withTopics(topics)
-                     .withGroupSize(GROUP_SIZE).withBatching(2, Duration.ofMillis(10)).withSampling(1f, 0, 1f, 5)
-                     .withStaleness(MAX_STALENESS, BATCH_GROUPS)).start();
+             TrainerService trainer = trainer(bootstrap, topics, sft, dir);
+             GeneratorService generator = generator(bootstrap, topics);
              Seen seen = new Seen(bootstrap, topics)) {
             assertEquals(PROMPTS, PromptFeeder.feed(bootstrap, topics, Tasks.byName("arithmetic"), PROMPTS, 0, 5, "p-"));
 
@@ -147,6 +134,81 @@ class ExternalScorerEndToEndTest {
                 process.waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * A scorer started only after the group timeout: the generator's whole first lead expires untrained. The
+     * GROUP_TIMEOUT dead letters give the generator those admission places back, so it goes on sampling, and once the
+     * scorer runs groups are scored and trained. Before, the loop stood still for good at version 0.
+     */
+    @Test
+    void aScorerStartedAfterTheFirstGroupsExpiredStillGetsTheLoopTraining(TestKafka kafka, @TempDir Path dir) throws Exception {
+        ExternalScorerProcess scorer = ExternalScorerProcess.choose(dir.resolve("scorer.log"));
+        String bootstrap = kafka.bootstrapServers();
+        Topics topics = freshTopics(bootstrap);
+        Path sft = sft(dir);
+        int lead = (MAX_STALENESS + 1) * BATCH_GROUPS;
+        Process process = null;
+        try (RewardService reward = new RewardService(rewardConfig(bootstrap, topics, dir, Duration.ofSeconds(3))).start();
+             TrainerService trainer = trainer(bootstrap, topics, sft, dir);
+             GeneratorService generator = generator(bootstrap, topics);
+             Seen seen = new Seen(bootstrap, topics)) {
+            // groups go on expiring every few seconds until the scorer runs: prompts enough for that and the training
+            PromptFeeder.feed(bootstrap, topics, Tasks.byName("arithmetic"), 60, 0, 5, "p-");
+            await(Duration.ofSeconds(60), () -> seen.poll() && seen.expiredGroups() >= lead,
+                    () -> "the first " + lead + " groups expired; " + seen + ", generator failure " + generator.failure());
+            assertEquals(0, trainer.step(), "nothing was scored");
+
+            process = scorer.start(bootstrap, topics.prefix(), SCORER_ID);
+            Process running = process;
+            await(Duration.ofSeconds(120), () -> seen.poll() && trainer.policyVersion() >= 2,
+                    () -> "version 2; " + seen + ", trainer step " + trainer.step() + ", generator admitted "
+                            + generator.groupsAdmitted() + ", scorer alive " + running.isAlive() + ", failures " + trainer.failure()
+                            + " " + generator.failure() + "\nscorer output:\n" + scorer.logTail());
+            assertTrue(generator.groupsAdmitted() > lead, "admitted " + generator.groupsAdmitted());
+        } finally {
+            if (process != null && process.isAlive()) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static Topics freshTopics(String bootstrap) {
+        Topics topics = Topics.withPrefix("ext-" + System.nanoTime() + ".");
+        TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+        return topics;
+    }
+
+    /** A small SFT checkpoint: the trainer's reference and version 0. */
+    private static Path sft(Path dir) throws Exception {
+        Path sft = dir.resolve("sft.ckpt");
+        try (Policy policy = Policy.create(new ModelConfig(ByteTokenizer.VOCAB_SIZE, 16, 32, 1, 2), Device.cpu(), 1)) {
+            SftTrainer.train(policy, Tasks.byName("arithmetic"),
+                    new SftConfig(30, 32, AdamWConfig.DEFAULT.withLr(3e-3), 5, 1.0, 1), null);
+            Checkpoint.of(policy, 30, Map.of(), Map.of("task", "arithmetic")).write(sft);
+        }
+        return sft;
+    }
+
+    /** Only the external scorer, required; no built-in scorer writes a reward. */
+    private static RewardConfig rewardConfig(String bootstrap, Topics topics, Path dir, Duration groupTimeout) {
+        return RewardConfig.defaults(bootstrap).withTopics(topics)
+                .withScorers(Map.of(SCORER_ID, 1.0), Map.of())
+                .withBuiltInScorers(false)
+                .withGroupTimeout(groupTimeout)
+                .withStateDir(dir.resolve("reward-state"));
+    }
+
+    private static TrainerService trainer(String bootstrap, Topics topics, Path sft, Path dir) throws Exception {
+        return new TrainerService(TrainerCommand.config(bootstrap, topics, sft, dir.resolve("trainer"),
+                BATCH_GROUPS, 1, MAX_STALENESS, 1e-4, 0.04, 0).withDevice("cpu", 1)).start();
+    }
+
+    private static GeneratorService generator(String bootstrap, Topics topics) {
+        return new GeneratorService(GeneratorConfig.defaults(bootstrap).withTopics(topics)
+                .withGroupSize(GROUP_SIZE).withBatching(2, Duration.ofMillis(10)).withSampling(1f, 0, 1f, 5)
+                .withStaleness(MAX_STALENESS, BATCH_GROUPS)).start();
     }
 
     /** Everything a read_committed reader has seen on the run's topics so far. */
@@ -194,6 +256,10 @@ class ExternalScorerEndToEndTest {
             Map<String, Integer> perGroup = new HashMap<>();
             rollouts.forEach(r -> perGroup.merge(r.getGroupId(), 1, Integer::sum));
             return perGroup.values().stream().filter(n -> n == GROUP_SIZE).count();
+        }
+
+        long expiredGroups() {
+            return deadLetters.stream().filter(l -> l.getErrorType().equals(DeadLetters.GROUP_TIMEOUT)).count();
         }
 
         long trainedOrDropped() {
