@@ -62,7 +62,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * The generator's Kafka adapter: consumes prompts as a member of the generators' consumer group, samples
  * groups of rollouts with {@link Generator}, and writes them, dead letters and a metric in one transaction
  * with the prompt offsets. A second thread follows {@code rl.policy-weights} and hands each new version to the
- * sampling thread, which swaps it in between batches. {@code new GeneratorService(config).start()};
+ * sampling thread, which swaps it in between batches; it also follows {@code rl.dead-letters} for this generator's
+ * groups that will never be trained, whose places in the staleness gate go back to the sampling thread.
+ * {@code new GeneratorService(config).start()};
  * {@link #close()} stops it.
  */
 public final class GeneratorService implements AutoCloseable {
