@@ -397,7 +397,7 @@ public final class GeneratorService implements AutoCloseable {
             log.debug("skipping an undecodable record on {}: {}", rec.topic(), e.getMessage());
             return;
         }
-        AdmissionGate.neverTrained(letter, topics.scoredGroups()).ifPresent(groupId -> {
+        AdmissionGate.neverTrained(letter, topics.rollouts(), topics.scoredGroups()).ifPresent(groupId -> {
             lostGroups.add(groupId);
             weightsArrived.release();   // a sampler waiting at a closed gate looks again
         });

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AdmissionGateTest {
+    private static final String ROLLOUTS = "run.rl.rollouts";
     private static final String SCORED_GROUPS = "run.rl.scored-groups";
     private int nextGroup;
 
@@ -119,21 +120,23 @@ class AdmissionGateTest {
     }
 
     @Test
-    void onlyAGroupTimeoutOrADeadLetteredScoredGroupIsNeverTrained() {
-        assertEquals(Optional.of("g7"), AdmissionGate.neverTrained(letter(DeadLetters.GROUP_TIMEOUT, "run.rl.rollouts", "g7"), SCORED_GROUPS));
-        assertEquals(Optional.of("g8"), AdmissionGate.neverTrained(letter("NON_FINITE_ADVANTAGE", SCORED_GROUPS, "g8"), SCORED_GROUPS),
-                "the trainer could not train it");
-        assertEquals(Optional.empty(), AdmissionGate.neverTrained(letter("DUPLICATE_REWARD", "run.rl.rewards", "g9"), SCORED_GROUPS),
-                "the group itself is still trained");
-        assertEquals(Optional.empty(), AdmissionGate.neverTrained(letter(DeadLetters.GROUP_TIMEOUT, "run.rl.rollouts", null), SCORED_GROUPS));
+    void onlyADeadLetterOfAWholeGroupOrOfAScoredGroupMeansNeverTrained() {
+        assertEquals(Optional.of("g7"), neverTrained(DeadLetters.GROUP_TIMEOUT, ROLLOUTS, -1, "g7"), "expired");
+        assertEquals(Optional.of("g6"), neverTrained("NON_FINITE_SCORE", ROLLOUTS, -1, "g6"), "rewards that sum to infinity");
+        assertEquals(Optional.of("g8"), neverTrained("NON_FINITE_ADVANTAGE", SCORED_GROUPS, 12, "g8"), "the trainer could not train it");
+        assertEquals(Optional.empty(), neverTrained("DUPLICATE_REWARD", "run.rl.rewards", 3, "g9"), "the group itself is still trained");
+        assertEquals(Optional.empty(), neverTrained("KEY_MISMATCH", ROLLOUTS, 5, "g9"), "one rollout, not the group");
+        assertEquals(Optional.empty(), neverTrained(DeadLetters.GROUP_TIMEOUT, ROLLOUTS, -1, null), "no group named");
     }
 
     private List<String> groups(int n) {
         return IntStream.range(0, n).mapToObj(i -> "g" + nextGroup++).toList();
     }
 
-    private static DeadLetter letter(String errorType, String sourceTopic, String key) {
-        return DeadLetters.builder().source(sourceTopic, -1, -1).key(key == null ? null : key.getBytes(StandardCharsets.UTF_8))
+    private static Optional<String> neverTrained(String errorType, String sourceTopic, long offset, String key) {
+        DeadLetter letter = DeadLetters.builder().source(sourceTopic, offset < 0 ? -1 : 0, offset)
+                .key(key == null ? null : key.getBytes(StandardCharsets.UTF_8))
                 .errorType(errorType).reason("test").serviceId("test").build();
+        return AdmissionGate.neverTrained(letter, ROLLOUTS, SCORED_GROUPS);
     }
 }

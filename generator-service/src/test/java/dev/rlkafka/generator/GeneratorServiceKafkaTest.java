@@ -203,7 +203,7 @@ class GeneratorServiceKafkaTest {
         }
     }
 
-        @Test
+    @Test
     void aCrashedGeneratorsOpenTransactionHoldsReadersForSecondsNotAMinute(TestKafka kafka) {
         Topics topics = freshTopics(kafka);
         GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics);

@@ -201,7 +201,7 @@ class RewardTopologyTest {
         tick(Duration.ofMillis(300));
         DeadLetter letter = onlyDeadLetter(GroupAssembly.GROUP_TIMEOUT);
         assertTrue(letter.getReason().contains("group g1") && letter.getReason().contains("g1/0 [judge]"), letter.getReason());
-        assertEquals("g1", StandardCharsets.UTF_8.decode(letter.getSourceKey()).toString());
+        assertWholeGroup("g1", letter);
         assertTrue(scoredGroups.isEmpty());
         judge("g1", 1.0);
         onlyDeadLetter(GroupAssembly.LATE_REWARD);
@@ -262,10 +262,18 @@ class RewardTopologyTest {
         judge("g1", 1e308, 1.5e308);   // finite, but their sum is not
         DeadLetter letter = onlyDeadLetter(GroupAssembly.NON_FINITE_SCORE);
         assertTrue(letter.getReason().contains("g1") && letter.getReason().contains("too large"), letter.getReason());
+        assertWholeGroup("g1", letter);
         assertTrue(scoredGroups.isEmpty(), "no scored group with NaN advantages");
         group("g2", "42", "41");
         judge("g2", 1.0, 0.0);
         assertEquals(List.of("g2"), scoredGroups.readKeyValuesToList().stream().map(kv -> kv.key).toList(), "the next group still scores");
+    }
+
+    /** The shape generators read as "this group is never trained" (AdmissionGate.neverTrained): rollouts topic, offset −1, key = group id. */
+    private static void assertWholeGroup(String groupId, DeadLetter letter) {
+        assertEquals(TOPICS.rollouts(), letter.getSourceTopic());
+        assertEquals(-1, letter.getSourceOffset());
+        assertEquals(groupId, StandardCharsets.UTF_8.decode(letter.getSourceKey()).toString());
     }
 
     @Test

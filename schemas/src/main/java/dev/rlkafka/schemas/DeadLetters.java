@@ -12,8 +12,9 @@ public final class DeadLetters {
     /** Error type of bytes that are not a readable record ({@link RecordDecodingException}). */
     public static final String UNDECODABLE = RecordDecodingException.ERROR_TYPE;
     /**
-     * Error type of a group the reward-service expired without every required score: it is never trained. The
-     * dead letter has no one record to return; its source is the rollouts topic and its key the group id.
+     * Error type of a group the reward-service expired without every required score: it is never trained. Like every
+     * dead letter about a whole group rather than one record, its source is the rollouts topic at offset −1 and its
+     * key the group id (generators read these to give the group's admission place back).
      */
     public static final String GROUP_TIMEOUT = "GROUP_TIMEOUT";
 
