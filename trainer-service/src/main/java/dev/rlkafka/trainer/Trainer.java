@@ -11,8 +11,11 @@ import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.function.ToLongFunction;
 
 /**
  * The trainer without Kafka: scored groups in, updates of the configured algorithm (GRPO, PPO or online DPO) out.
@@ -152,6 +155,36 @@ public final class Trainer implements AutoCloseable {
             samples.add(new RlSample(prompt, completion, behaviour, reward, advantage, version));
         }
         return samples;
+    }
+
+    /**
+     * The groups of one read, in the order to offer them: oldest policy version first across partitions, each
+     * partition's own order kept (its offsets are handled, and checkpointed, as a prefix). A generator at the
+     * staleness bound samples groups that are exactly maxStaleness stale when trained, so a group of an older
+     * admission read after a newer one's had filled the batch would be trained a version late and dropped;
+     * after a stall, when several admissions wait at once, the consumer's partition order does just that.
+     *
+     * @param partitions    per partition, its records in offset order
+     * @param oldestVersion the oldest policy version of a record's rollouts ({@link Long#MIN_VALUE} for one that
+     *                      cannot be read: it goes first, to the dead-letter topic)
+     */
+    static <T> List<T> oldestFirst(List<List<T>> partitions, ToLongFunction<T> oldestVersion) {
+        record Head(int partition, int index, long version) {
+        }
+        Comparator<Head> order = Comparator.comparingLong(Head::version).thenComparingInt(Head::partition);
+        PriorityQueue<Head> heads = new PriorityQueue<>(order);
+        for (int p = 0; p < partitions.size(); p++) {
+            if (!partitions.get(p).isEmpty()) heads.add(new Head(p, 0, oldestVersion.applyAsLong(partitions.get(p).get(0))));
+        }
+        List<T> merged = new ArrayList<>();
+        while (!heads.isEmpty()) {
+            Head head = heads.poll();
+            List<T> partition = partitions.get(head.partition());
+            merged.add(partition.get(head.index()));
+            int next = head.index() + 1;
+            if (next < partition.size()) heads.add(new Head(head.partition(), next, oldestVersion.applyAsLong(partition.get(next))));
+        }
+        return merged;
     }
 
     /** Groups dropped as stale since the last step (the next step's {@link StepResult#droppedStale()}). */

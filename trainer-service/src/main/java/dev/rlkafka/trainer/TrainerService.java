@@ -12,6 +12,7 @@ import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
+import dev.rlkafka.schemas.avro.Rollout;
 import dev.rlkafka.schemas.avro.ScoredGroup;
 import dev.rlkafka.schemas.avro.WeightChunk;
 import dev.rlkafka.schemas.serde.RecordDecodingException;
@@ -371,10 +372,11 @@ public final class TrainerService implements AutoCloseable {
                 boolean keepPlaces = trainer.batchReadyKeepingDroppedPlaces() && caughtUp();
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(keepPlaces ? Duration.ZERO : config.pollTimeout());
                 if (keepPlaces && records.isEmpty() && stepAndReachedMaxSteps()) return;
-                for (ConsumerRecord<byte[], byte[]> rec : records) {
+                for (Read read : oldestFirst(records)) {
+                    ConsumerRecord<byte[], byte[]> rec = read.rec();
                     TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
                     if (config.stopAtEnd() && rec.offset() >= endAtStart.get(tp)) continue;   // written after start
-                    handle(rec);
+                    handle(read);
                     handled.put(tp, rec.offset() + 1);
                     if (trainer.batchReady() && stepAndReachedMaxSteps()) return;
                 }
@@ -416,18 +418,42 @@ public final class TrainerService implements AutoCloseable {
         return endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
     }
 
-    /** Decodes and offers one record; anything unusable goes to the dead-letter topic and the loop goes on. */
-    private void handle(ConsumerRecord<byte[], byte[]> rec) {
+    /** A polled record, decoded into its group, or the reason it could not be. */
+    private record Read(ConsumerRecord<byte[], byte[]> rec, ScoredGroup group, RecordDecodingException undecodable) {
+        long oldestVersion() {
+            if (group == null) return Long.MIN_VALUE;
+            return group.getRollouts().stream().mapToLong(Rollout::getPolicyVersion).min().orElse(Long.MIN_VALUE);
+        }
+    }
+
+    /** A poll's records decoded, in the order to offer them (see {@link Trainer#oldestFirst}). */
+    private static List<Read> oldestFirst(ConsumerRecords<byte[], byte[]> records) {
+        List<List<Read>> partitions = new ArrayList<>();
+        for (TopicPartition tp : records.partitions()) {
+            List<Read> reads = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
+                try {
+                    reads.add(new Read(rec, RlSerdes.scoredGroup().codec().decode(rec), null));
+                } catch (RecordDecodingException e) {
+                    reads.add(new Read(rec, null, e));
+                }
+            }
+            partitions.add(reads);
+        }
+        return Trainer.oldestFirst(partitions, Read::oldestVersion);
+    }
+
+    /** Offers one decoded record; anything unusable goes to the dead-letter topic and the loop goes on. */
+    private void handle(Read read) {
+        ConsumerRecord<byte[], byte[]> rec = read.rec();
         String where = rec.topic() + "-" + rec.partition() + "@" + rec.offset();
-        ScoredGroup group;
-        try {
-            group = RlSerdes.scoredGroup().codec().decode(rec);
-        } catch (RecordDecodingException e) {
-            log.warn("dead-lettering an undecodable scored group: {}", e.getMessage());
-            deadLetter(DeadLetters.undecodable(rec, e, config.trainerId()));
+        if (read.undecodable() != null) {
+            log.warn("dead-lettering an undecodable scored group: {}", read.undecodable().getMessage());
+            deadLetter(DeadLetters.undecodable(rec, read.undecodable(), config.trainerId()));
             trainer.recordDeadLetter(where);
             return;
         }
+        ScoredGroup group = read.group();
         try {
             if (trainer.offer(group) == Trainer.Offer.DROPPED_STALE) {
                 log.warn("dropped stale group {} ({}): oldest rollout more than {} versions behind version {}", group.getGroupId(), where,

@@ -185,6 +185,39 @@ class TrainerTest {
     }
 
     @Test
+    void oldestGroupsGoFirstAcrossPartitionsAndEachPartitionKeepsItsOrder() {
+        List<String> merged = Trainer.oldestFirst(List.of(List.of("p0:v2", "p0:v1"), List.of("p1:v1", "p1:v3"), List.of()),
+                s -> Long.parseLong(s.substring(s.indexOf('v') + 1)));
+        assertEquals(List.of("p1:v1", "p0:v2", "p0:v1", "p1:v3"), merged, "p0's v1 waits behind its v2: offsets stay a prefix");
+        assertEquals(List.of("a", "b"), Trainer.oldestFirst(List.of(List.of("a"), List.of("b")), s -> 0), "ties by partition");
+    }
+
+    @Test
+    void readingOldestFirstTrainsAGroupThatPartitionOrderWouldDropAsStale() throws Exception {
+        // maxStaleness 1, B=2, the trainer at version 1. After a stall two admissions wait at once: a and c (sampled by
+        // version 0, due now) and e and f (version 1, due at version 2); e and f landed on a's partition.
+        List<List<ScoredGroup>> partitions = List.of(
+                List.of(Fixtures.simpleGroup("a", 0), Fixtures.simpleGroup("e", 1), Fixtures.simpleGroup("f", 1)),
+                List.of(Fixtures.simpleGroup("c", 0)));
+        List<ScoredGroup> partitionOrder = partitions.stream().flatMap(List::stream).toList();
+        List<ScoredGroup> oldestFirst = Trainer.oldestFirst(partitions, g -> g.getRollouts().get(0).getPolicyVersion());
+        assertEquals(List.of("a", "c", "e", "f"), oldestFirst.stream().map(ScoredGroup::getGroupId).toList());
+        assertEquals(1, dropped(partitionOrder), "a and e fill the batch, so c is trained at version 2: 2 versions stale");
+        assertEquals(0, dropped(oldestFirst));
+    }
+
+    /** B=2, maxStaleness 1, from version 1: offers the groups in order, stepping at each full batch; the groups dropped. */
+    private long dropped(List<ScoredGroup> groups) throws Exception {
+        try (Trainer trainer = trainer(2, 1, 1, atVersion(1))) {
+            for (ScoredGroup group : groups) {
+                trainer.offer(group);
+                if (trainer.batchReady()) trainer.step();
+            }
+            return trainer.dropped().count();
+        }
+    }
+
+    @Test
     void untrainableGroupsAreRejectedNamingTheRollout() {
         ScoredGroup mismatch = Fixtures.simpleGroup("g", 0);
         mismatch.setAdvantages(List.of(1.0));
