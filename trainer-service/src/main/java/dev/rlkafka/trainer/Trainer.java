@@ -158,15 +158,16 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * The groups of one read, in the order to offer them: oldest policy version first across partitions, each
-     * partition's own order kept (its offsets are handled, and checkpointed, as a prefix). A generator at the
-     * staleness bound samples groups that are exactly maxStaleness stale when trained, so a group of an older
-     * admission read after a newer one's had filled the batch would be trained a version late and dropped;
-     * after a stall, when several admissions wait at once, the consumer's partition order does just that.
+     * The groups of one read, in the order to offer them: of the partitions' next groups, the one with the oldest
+     * policy version first (ties: the earlier partition in the list), each partition's own order kept, so that what
+     * was offered of a partition is always a prefix of it (the caller's offsets). A generator at the staleness bound
+     * samples groups that are exactly maxStaleness stale when trained, so a group of an older admission read after a
+     * newer one's had filled the batch would be trained a version late and dropped; after a stall, when several
+     * admissions wait at once, reading partition after partition does just that.
      *
-     * @param partitions    per partition, its records in offset order
-     * @param oldestVersion the oldest policy version of a record's rollouts ({@link Long#MIN_VALUE} for one that
-     *                      cannot be read: it goes first, to the dead-letter topic)
+     * @param partitions    per partition, its groups in the order read
+     * @param oldestVersion the oldest policy version of a group's rollouts (e.g. {@link Long#MIN_VALUE} for a record
+     *                      that cannot be read, which then goes as soon as it heads its partition)
      */
     static <T> List<T> oldestFirst(List<List<T>> partitions, ToLongFunction<T> oldestVersion) {
         record Head(int partition, int index, long version) {

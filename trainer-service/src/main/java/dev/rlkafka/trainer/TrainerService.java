@@ -170,7 +170,9 @@ public final class TrainerService implements AutoCloseable {
         // a scored group can be up to 16 MiB (TopicSpec); the fetch limits must let one through whole
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 20 * 1024 * 1024);
         props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.batchGroups(), 50));
+        // two batches' worth: a poll after a stall can then hold the older admission's groups with the newer's, and
+        // they are offered oldest first (Trainer.oldestFirst)
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(2 * config.batchGroups(), 50));
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return props;
@@ -426,7 +428,10 @@ public final class TrainerService implements AutoCloseable {
         }
     }
 
-    /** A poll's records decoded, in the order to offer them (see {@link Trainer#oldestFirst}). */
+    /**
+     * A poll's records decoded, in the order to offer them (see {@link Trainer#oldestFirst}). Only within one poll: a
+     * partition whose fetch comes back later may still bring an older group after a newer one was trained.
+     */
     private static List<Read> oldestFirst(ConsumerRecords<byte[], byte[]> records) {
         List<List<Read>> partitions = new ArrayList<>();
         for (TopicPartition tp : records.partitions()) {

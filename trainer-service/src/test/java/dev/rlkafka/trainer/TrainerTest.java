@@ -189,7 +189,7 @@ class TrainerTest {
         List<String> merged = Trainer.oldestFirst(List.of(List.of("p0:v2", "p0:v1"), List.of("p1:v1", "p1:v3"), List.of()),
                 s -> Long.parseLong(s.substring(s.indexOf('v') + 1)));
         assertEquals(List.of("p1:v1", "p0:v2", "p0:v1", "p1:v3"), merged, "p0's v1 waits behind its v2: offsets stay a prefix");
-        assertEquals(List.of("a", "b"), Trainer.oldestFirst(List.of(List.of("a"), List.of("b")), s -> 0), "ties by partition");
+        assertEquals(List.of("a", "b"), Trainer.oldestFirst(List.of(List.of("a"), List.of("b")), s -> 0), "ties: the earlier partition in the list");
     }
 
     @Test
