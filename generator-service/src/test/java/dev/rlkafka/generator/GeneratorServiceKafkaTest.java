@@ -129,10 +129,7 @@ class GeneratorServiceKafkaTest {
     @Test
     void synchronousGeneratorStopsAfterOneVersionOfGroupsUntilTheNextVersionAndAForgedChunkDoesNotOpenIt(TestKafka kafka) {
         Topics topics = freshTopics(kafka);
-        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
-                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
-                .withStaleness(0, 2);
-        publish(kafka.bootstrapServers(), topics, 0, Fixtures.weights(TINY, 1), false);
+        GeneratorConfig config = synchronousAtVersion0(kafka, topics);
 
         try (GeneratorService service = new GeneratorService(config).start();
              var producer = plainProducer(kafka);
@@ -172,10 +169,7 @@ class GeneratorServiceKafkaTest {
     @Test
     void aGroupThatWillNeverBeTrainedGivesItsAdmissionPlaceBack(TestKafka kafka) {
         Topics topics = freshTopics(kafka);
-        GeneratorConfig config = GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
-                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
-                .withStaleness(0, 2);
-        publish(kafka.bootstrapServers(), topics, 0, Fixtures.weights(TINY, 1), false);
+        GeneratorConfig config = synchronousAtVersion0(kafka, topics);
 
         try (GeneratorService service = new GeneratorService(config).start();
              var producer = plainProducer(kafka);
@@ -236,6 +230,14 @@ class GeneratorServiceKafkaTest {
         var e = assertThrows(IllegalStateException.class, service::start);
         assertTrue(e.getMessage().contains(missing.prompts()), e.getMessage());
         service.close();   // idempotent after the failed start
+    }
+
+    /** A synchronous generator worth 2 groups a version, version 0 published. */
+    private static GeneratorConfig synchronousAtVersion0(TestKafka kafka, Topics topics) {
+        publish(kafka.bootstrapServers(), topics, 0, Fixtures.weights(TINY, 1), false);
+        return GeneratorConfig.defaults(kafka.bootstrapServers()).withTopics(topics)
+                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 3).withBatching(4, Duration.ofMillis(20))
+                .withStaleness(0, 2);
     }
 
     private static Topics freshTopics(TestKafka kafka) {
