@@ -42,7 +42,8 @@ final class GeneratorCommand implements Callable<Integer> {
 
     @Option(names = "--max-staleness", defaultValue = "" + GeneratorConfig.DEFAULT_MAX_STALENESS,
             description = "Policy versions a rollout may lag the trainer; admission pauses beyond it; 0 = synchronous "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "(default: ${DEFAULT-VALUE}). A group that will never be trained (expired at the reward-service, "
+                    + "dead-lettered by the trainer: read from rl.dead-letters) stops counting.")
     int maxStaleness;
 
     @Option(names = "--groups-per-version", defaultValue = "" + GeneratorConfig.DEFAULT_GROUPS_PER_VERSION,
