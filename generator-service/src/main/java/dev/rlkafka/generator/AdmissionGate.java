@@ -110,14 +110,12 @@ final class AdmissionGate {
 
     /**
      * The group a dead letter says will never be trained, if it says so: one about a whole group rather than one of
-     * its records (source offset −1 on the rollouts topic, key = group id: the reward-service expired the group, see
-     * {@link DeadLetters#GROUP_TIMEOUT}, or could not score it), or any dead letter of a scored group (the trainer
-     * could not train it). Other dead letters (a duplicate or late reward, a bad prompt) leave their group, if any,
-     * to be trained.
+     * its records ({@link DeadLetters#aboutGroup}: the reward-service expired the group or could not score it), or any
+     * dead letter of a scored group (the trainer could not train it). Other dead letters (a duplicate or late reward,
+     * a bad prompt) leave their group, if any, to be trained.
      */
     static Optional<String> neverTrained(DeadLetter letter, String rolloutsTopic, String scoredGroupsTopic) {
-        boolean wholeGroup = rolloutsTopic.equals(letter.getSourceTopic()) && letter.getSourceOffset() < 0;
-        boolean lost = wholeGroup || scoredGroupsTopic.equals(letter.getSourceTopic());
+        boolean lost = DeadLetters.isAboutGroup(letter, rolloutsTopic) || scoredGroupsTopic.equals(letter.getSourceTopic());
         ByteBuffer key = letter.getSourceKey();
         if (!lost || key == null) return Optional.empty();
         return Optional.of(StandardCharsets.UTF_8.decode(key.duplicate()).toString());

@@ -5,6 +5,7 @@ import dev.rlkafka.policy.model.Policy;
 import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.TimedOutCalls;
+import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.WeightChunks;
@@ -25,7 +26,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -228,13 +228,7 @@ public final class GeneratorService implements AutoCloseable {
 
     /** Fails before any thread starts when a topic is missing (the broker does not create topics on demand). */
     private void requireTopics(String... names) {
-        for (String topic : names) {
-            List<PartitionInfo> infos = weightsConsumer.partitionsFor(topic);   // not yet used by its thread
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist on " + config.bootstrap()
-                        + "; create the run's topics first (TopicAdmin.ensureTopics / rlkafka topics create)");
-            }
-        }
+        for (String topic : names) TopicAdmin.partitions(weightsConsumer, topic, config.bootstrap());   // not yet used by its thread
     }
 
     /** Stops both threads (the batch in progress is finished and committed), then closes clients and the policy. */
@@ -334,8 +328,8 @@ public final class GeneratorService implements AutoCloseable {
         KafkaConsumer<byte[], byte[]> consumer = weightsConsumer;
         try {
             String topic = topics.policyWeights();
-            List<TopicPartition> partitions = partitions(consumer, topic);
-            List<TopicPartition> letterPartitions = partitions(consumer, topics.deadLetters());
+            List<TopicPartition> partitions = TopicAdmin.partitions(consumer, topic, config.bootstrap());
+            List<TopicPartition> letterPartitions = TopicAdmin.partitions(consumer, topics.deadLetters(), config.bootstrap());
             List<TopicPartition> assigned = new ArrayList<>(partitions);
             assigned.addAll(letterPartitions);
             consumer.assign(assigned);
@@ -377,14 +371,6 @@ public final class GeneratorService implements AutoCloseable {
         } finally {
             consumer.close(CLOSE_TIMEOUT);
         }
-    }
-
-    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, String topic) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic);
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("topic " + topic + " does not exist; create the run's topics first");
-        }
-        return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
     }
 
     /** Passes on the group a dead letter says will never be trained; every other dead letter is someone else's. */

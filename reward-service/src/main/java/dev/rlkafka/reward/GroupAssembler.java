@@ -252,19 +252,14 @@ final class GroupAssembler implements Processor<byte[], byte[], String, Specific
     }
 
     private void reject(Rejection rejection, long timestamp) {
-        var builder = DeadLetters.builder()
-                .errorType(rejection.errorType())
+        Origin o = rejection.origin();
+        var builder = o != null
+                ? DeadLetters.builder().source(o.topic(), o.partition(), o.offset()).key(o.key()).value(o.value())
+                : DeadLetters.aboutGroup(topics.rollouts(), rejection.groupId());   // a timeout: no one record to return
+        builder.errorType(rejection.errorType())
                 .reason(rejection.reason())
                 .serviceId(config.serviceId())
                 .at(Instant.ofEpochMilli(context.currentSystemTimeMs()));
-        Origin o = rejection.origin();
-        if (o != null) {
-            builder.source(o.topic(), o.partition(), o.offset()).key(o.key()).value(o.value());
-        } else {
-            // about a whole group (a timeout): no one record to return; the key names the group
-            builder.source(topics.rollouts(), -1, -1).key(rejection.groupId() == null ? null
-                    : rejection.groupId().getBytes(StandardCharsets.UTF_8));
-        }
         deadLetter(builder.build(), rejection.reason(), timestamp);
     }
 

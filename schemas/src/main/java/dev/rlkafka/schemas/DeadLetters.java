@@ -5,17 +5,14 @@ import dev.rlkafka.schemas.serde.RecordDecodingException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /** Builds {@link DeadLetter}s: a rejected record's origin, why, and its original bytes unchanged. */
 public final class DeadLetters {
     /** Error type of bytes that are not a readable record ({@link RecordDecodingException}). */
     public static final String UNDECODABLE = RecordDecodingException.ERROR_TYPE;
-    /**
-     * Error type of a group the reward-service expired without every required score: it is never trained. Like every
-     * dead letter about a whole group rather than one record, its source is the rollouts topic at offset −1 and its
-     * key the group id (generators read these to give the group's admission place back).
-     */
+    /** Error type of a group the reward-service expired without every required score: it is never trained ({@link #aboutGroup}). */
     public static final String GROUP_TIMEOUT = "GROUP_TIMEOUT";
 
     private DeadLetters() {
@@ -24,6 +21,20 @@ public final class DeadLetters {
     /** A builder with nothing set. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder for a dead letter about a whole group rather than one of its records (the reward-service expired it,
+     * or could not score it): no record to return, so its source is the rollouts topic at partition and offset −1,
+     * and its key the group id. Generators read these ({@link #isAboutGroup}) to give the group's admission place back.
+     */
+    public static Builder aboutGroup(String rolloutsTopic, String groupId) {
+        return new Builder().source(rolloutsTopic, -1, -1).key(groupId == null ? null : groupId.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Whether {@code letter} is one {@link #aboutGroup} built: about a whole group of {@code rolloutsTopic}. */
+    public static boolean isAboutGroup(DeadLetter letter, String rolloutsTopic) {
+        return rolloutsTopic.equals(letter.getSourceTopic()) && letter.getSourceOffset() < 0;
     }
 
     /** A builder with source topic, partition, offset, key and value taken from {@code rec}. */

@@ -7,8 +7,10 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.RetriableException;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +37,22 @@ public final class TopicAdmin {
     private static final int LEADER_PROBE_TIMEOUT_MS = 1000;
 
     private TopicAdmin() {
+    }
+
+    /**
+     * The partitions of {@code topic} in partition order, as {@code consumer} sees them.
+     *
+     * @param bootstrapServers for the message only
+     * @throws IllegalStateException naming the topic when it does not exist (the broker does not create topics on demand)
+     */
+    public static List<TopicPartition> partitions(Consumer<?, ?> consumer, String topic, String bootstrapServers) {
+        List<PartitionInfo> infos = consumer.partitionsFor(topic);
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " does not exist on " + bootstrapServers
+                    + "; create the run's topics first (rlkafka topics create, or TopicAdmin.ensureTopics)");
+        }
+        return infos.stream().map(i -> new TopicPartition(topic, i.partition()))
+                .sorted(Comparator.comparingInt(TopicPartition::partition)).toList();
     }
 
     /** {@link #ensureTopics(Admin, Topics, int, short)} with a short-lived admin client on {@code bootstrapServers}. */

@@ -8,6 +8,7 @@ import dev.rlkafka.policy.weights.WeightCodec;
 import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TimedOutCalls;
+import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
@@ -27,7 +28,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -255,7 +255,7 @@ public final class TrainerService implements AutoCloseable {
 
         consumer = new KafkaConsumer<>(consumerProperties(config));
         String topic = config.topics().scoredGroups();
-        List<TopicPartition> partitions = partitions(consumer, topic);
+        List<TopicPartition> partitions = TopicAdmin.partitions(consumer, topic, config.bootstrap());
         consumer.assign(partitions);
         for (TopicPartition tp : partitions) {
             String stored = checkpoint == null ? null : checkpoint.metadata().get(OFFSET_KEY_PREFIX + tp.partition());
@@ -267,14 +267,6 @@ public final class TrainerService implements AutoCloseable {
         checkpointed = Map.copyOf(handled);
         if (config.stopAtEnd()) endAtStart = consumer.endOffsets(partitions);
         log.info("trainer at step {} version {} reading {} from {}", state.step(), state.policyVersion(), topic, handled);
-    }
-
-    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, String topic) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic);
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("topic " + topic + " does not exist; create the run's topics first (rlkafka topics create)");
-        }
-        return infos.stream().map(p -> new TopicPartition(topic, p.partition())).sorted((a, b) -> a.partition() - b.partition()).toList();
     }
 
     /**
@@ -313,7 +305,7 @@ public final class TrainerService implements AutoCloseable {
         Map<Long, BitSet> seen = new HashMap<>();
         Map<Long, Integer> counts = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> scan = new KafkaConsumer<>(props)) {
-            List<TopicPartition> partitions = partitions(scan, config.topics().policyWeights());
+            List<TopicPartition> partitions = TopicAdmin.partitions(scan, config.topics().policyWeights(), config.bootstrap());
             scan.assign(partitions);
             scan.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = scan.endOffsets(partitions);

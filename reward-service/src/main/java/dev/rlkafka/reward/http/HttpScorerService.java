@@ -1,6 +1,7 @@
 package dev.rlkafka.reward.http;
 
 import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.DeadLetter;
@@ -20,7 +21,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.RetriableException;
@@ -175,13 +175,7 @@ public final class HttpScorerService implements AutoCloseable {
 
     /** Fails before the thread starts when a topic is missing (the broker does not create topics on demand). */
     private void requireTopics(String... names) {
-        for (String topic : names) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic);
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist on " + config.bootstrap()
-                        + "; create the run's topics first (rlkafka topics create)");
-            }
-        }
+        for (String topic : names) TopicAdmin.partitions(consumer, topic, config.bootstrap());
     }
 
     /** Stops polling, resolves what is in flight (up to {@code drainTimeout}), commits, closes the clients. */

@@ -1,6 +1,7 @@
 package dev.rlkafka.reward.human;
 
 import dev.rlkafka.schemas.DeadLetters;
+import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Reward;
 import dev.rlkafka.schemas.avro.Rollout;
@@ -14,7 +15,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -161,12 +161,7 @@ public final class HumanScorerService implements AutoCloseable {
 
     /** The partitions of {@code topic}; fails when it does not exist (the broker does not create topics on demand). */
     private List<TopicPartition> partitions(String topic) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic);
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("topic " + topic + " does not exist on " + config.bootstrap()
-                    + "; create the run's topics first (rlkafka topics create, or the demo)");
-        }
-        return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+        return TopicAdmin.partitions(consumer, topic, config.bootstrap());
     }
 
     /** Stops the page (requests in flight finish), then the follower, then flushes and closes the producer. */
