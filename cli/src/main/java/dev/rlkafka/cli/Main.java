@@ -24,6 +24,7 @@ import java.util.Set;
                 SftCommand.class,
                 EvalCommand.class,
                 PromptsCommand.class,
+                RefeedCommand.class,
                 GeneratorCommand.class,
                 RewardCommand.class,
                 ScorerCommand.class,

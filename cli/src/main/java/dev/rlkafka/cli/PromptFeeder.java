@@ -2,7 +2,6 @@ package dev.rlkafka.cli;
 
 import dev.rlkafka.policy.task.Split;
 import dev.rlkafka.policy.task.Task;
-import dev.rlkafka.policy.task.TaskPrompt;
 import dev.rlkafka.schemas.KafkaClientConfig;
 import dev.rlkafka.schemas.Topics;
 import dev.rlkafka.schemas.avro.Prompt;
@@ -34,25 +33,30 @@ final class PromptFeeder {
     /** @return how many prompts were written (and acknowledged by the broker), with the cluster's client settings */
     static int feed(String bootstrap, KafkaClientConfig client, Topics topics, Task task, int count, int groupSize, long seed,
                     String idPrefix) {
-        List<TaskPrompt> prompts = task.prompts(Split.TRAIN, count, seed);
+        Instant now = Instant.now();
+        List<Prompt> prompts = task.prompts(Split.TRAIN, count, seed).stream()
+                .map(p -> Prompt.newBuilder()
+                        .setPromptId(idPrefix + p.id())
+                        .setTask(task.name())
+                        .setText(p.text())
+                        .setReferenceAnswer(p.referenceAnswer())
+                        .setGroupSize(groupSize)
+                        .setCreatedAtMs(now)
+                        .build())
+                .toList();
+        return write(bootstrap, client, topics, prompts);
+    }
+
+    /** @return how many prompts were written (and acknowledged by the broker), each keyed by its id */
+    static int write(String bootstrap, KafkaClientConfig client, Topics topics, List<Prompt> prompts) {
         Properties props = client.with(bootstrap);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         try (var producer = new KafkaProducer<>(props, new StringSerializer(), RlSerdes.prompt().serializer())) {
             List<Future<RecordMetadata>> sends = new ArrayList<>(prompts.size());
-            Instant now = Instant.now();
-            for (TaskPrompt p : prompts) {
-                String promptId = idPrefix + p.id();
-                Prompt prompt = Prompt.newBuilder()
-                        .setPromptId(promptId)
-                        .setTask(task.name())
-                        .setText(p.text())
-                        .setReferenceAnswer(p.referenceAnswer())
-                        .setGroupSize(groupSize)
-                        .setCreatedAtMs(now)
-                        .build();
-                sends.add(producer.send(new ProducerRecord<>(topics.prompts(), promptId, prompt)));
+            for (Prompt prompt : prompts) {
+                sends.add(producer.send(new ProducerRecord<>(topics.prompts(), prompt.getPromptId(), prompt)));
             }
             for (Future<RecordMetadata> send : sends) await(send, topics.prompts());
         }
