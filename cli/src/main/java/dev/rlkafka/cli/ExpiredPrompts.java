@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * already on the prompts topic was written again before.
  */
 final class ExpiredPrompts {
-    private static final Pattern RETRY = Pattern.compile("(.*)\\+r(\\d+)");
+    /** A retry's id; nine digits at most, so that a user's id that only looks like one still parses. */
+    private static final Pattern RETRY = Pattern.compile("(.*)\\+r(\\d{1,9})");
 
     /**
      * @param toWrite       the prompts to write, in the order their groups expired
@@ -53,7 +54,7 @@ final class ExpiredPrompts {
     /** The id a prompt is written again under: {@code p} → {@code p+r1}, {@code p+r1} → {@code p+r2}. */
     static String nextId(String promptId) {
         Matcher m = RETRY.matcher(promptId);
-        return m.matches() ? m.group(1) + "+r" + (Long.parseLong(m.group(2)) + 1) : promptId + "+r1";
+        return m.matches() ? m.group(1) + "+r" + (Integer.parseInt(m.group(2)) + 1) : promptId + "+r1";
     }
 
     /**

@@ -37,6 +37,7 @@ class ExpiredPromptsTest {
         assertEquals("p7+r2", ExpiredPrompts.nextId("p7+r1"));
         assertEquals("p7+r10", ExpiredPrompts.nextId("p7+r9"));
         assertEquals("a+rb+r1", ExpiredPrompts.nextId("a+rb"));
+        assertEquals("a+r12345678901+r1", ExpiredPrompts.nextId("a+r12345678901"));   // not a retry's: too long to count
     }
 
     @Test
