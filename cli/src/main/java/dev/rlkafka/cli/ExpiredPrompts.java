@@ -8,9 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,24 +31,29 @@ final class ExpiredPrompts {
 
     /**
      * @param toWrite       the prompts to write, in the order their groups expired
-     * @param alreadyRefed  expired group ids whose next id is already on the prompts topic
+     * @param alreadyRefed  expired group ids whose next id is already on the prompts topic, with the same prompt
+     * @param clashes       expired group ids whose next id is on the prompts topic with another prompt (a user's id)
      * @param notFound      expired group ids with no prompt of that id on the prompts topic
      */
-    record Plan(List<Prompt> toWrite, List<String> alreadyRefed, List<String> notFound) {
+    record Plan(List<Prompt> toWrite, List<String> alreadyRefed, List<String> clashes, List<String> notFound) {
     }
 
     private ExpiredPrompts() {
     }
 
-    /** Ids of the groups the reward-service expired, once each, in the order of their dead letters. */
-    static Set<String> expiredGroups(Collection<DeadLetter> letters, String rolloutsTopic) {
-        Set<String> ids = new LinkedHashSet<>();
-        for (DeadLetter letter : letters) {
-            if (DeadLetters.GROUP_TIMEOUT.equals(letter.getErrorType()) && DeadLetters.isAboutGroup(letter, rolloutsTopic)
-                    && letter.getSourceKey() != null) {
-                ids.add(StandardCharsets.UTF_8.decode(letter.getSourceKey().duplicate()).toString());
-            }
+    /** The id of the group {@code letter} says the reward-service expired, or null for any other letter. */
+    static String expiredGroup(DeadLetter letter, String rolloutsTopic) {
+        if (!DeadLetters.GROUP_TIMEOUT.equals(letter.getErrorType()) || !DeadLetters.isAboutGroup(letter, rolloutsTopic)
+                || letter.getSourceKey() == null) {
+            return null;
         }
+        return StandardCharsets.UTF_8.decode(letter.getSourceKey().duplicate()).toString();
+    }
+
+    /** The prompt ids a plan over {@code expired} looks at: each expired id and the id it would go back under. */
+    static Set<String> idsToRead(Collection<String> expired) {
+        Set<String> ids = new HashSet<>(expired);
+        expired.forEach(id -> ids.add(nextId(id)));
         return ids;
     }
 
@@ -58,23 +64,28 @@ final class ExpiredPrompts {
     }
 
     /**
-     * @param expired the expired group ids ({@link #expiredGroups})
-     * @param prompts every prompt on the prompts topic, by id
+     * @param expired the expired group ids ({@link #expiredGroup}), once each
+     * @param prompts the prompts on the prompts topic, by id: at least those of {@link #idsToRead}
      */
     static Plan plan(Collection<String> expired, Map<String, Prompt> prompts, Instant now) {
         List<Prompt> toWrite = new ArrayList<>();
-        List<String> alreadyRefed = new ArrayList<>(), notFound = new ArrayList<>();
+        List<String> alreadyRefed = new ArrayList<>(), clashes = new ArrayList<>(), notFound = new ArrayList<>();
         for (String groupId : expired) {
             Prompt original = prompts.get(groupId);
-            String next = nextId(groupId);
+            Prompt next = prompts.get(nextId(groupId));
             if (original == null) {
                 notFound.add(groupId);
-            } else if (prompts.containsKey(next)) {
-                alreadyRefed.add(groupId);
+            } else if (next != null) {
+                (samePrompt(original, next) ? alreadyRefed : clashes).add(groupId);
             } else {
-                toWrite.add(Prompt.newBuilder(original).setPromptId(next).setCreatedAtMs(now).build());
+                toWrite.add(Prompt.newBuilder(original).setPromptId(nextId(groupId)).setCreatedAtMs(now).build());
             }
         }
-        return new Plan(toWrite, alreadyRefed, notFound);
+        return new Plan(toWrite, alreadyRefed, clashes, notFound);
+    }
+
+    private static boolean samePrompt(Prompt a, Prompt b) {
+        return a.getTask().equals(b.getTask()) && a.getText().equals(b.getText())
+                && Objects.equals(a.getReferenceAnswer(), b.getReferenceAnswer()) && a.getGroupSize() == b.getGroupSize();
     }
 }

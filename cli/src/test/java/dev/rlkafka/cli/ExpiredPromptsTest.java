@@ -19,7 +19,7 @@ class ExpiredPromptsTest {
     private static final Instant NOW = Instant.parse("2026-12-03T12:00:00Z");
 
     @Test
-    void onlyTheRewardServicesExpiriesOfThisRunsGroupsCountOnceEach() {
+    void onlyTheRewardServicesExpiriesOfThisRunsGroupsCount() {
         List<DeadLetter> letters = List.of(
                 timeout("p1"),
                 letter(DeadLetters.aboutGroup(ROLLOUTS, "p2"), "NON_FINITE_SCORE"),   // scored, not expired
@@ -28,7 +28,8 @@ class ExpiredPromptsTest {
                 letter(DeadLetters.aboutGroup("run2.rl.rollouts", "p4"), DeadLetters.GROUP_TIMEOUT),   // another run's
                 timeout("p5"),
                 timeout("p1"));
-        assertEquals(List.of("p1", "p5"), List.copyOf(ExpiredPrompts.expiredGroups(letters, ROLLOUTS)));
+        assertEquals(List.of("p1", "p5", "p1"), letters.stream().map(l -> ExpiredPrompts.expiredGroup(l, ROLLOUTS))
+                .filter(java.util.Objects::nonNull).toList());
     }
 
     @Test
@@ -43,10 +44,12 @@ class ExpiredPromptsTest {
     @Test
     void aPromptGoesBackOnceWithEverythingButItsIdAndTime() {
         Map<String, Prompt> prompts = new LinkedHashMap<>();
-        for (String id : List.of("p1", "p2", "p2+r1", "p3+r1", "p3+r2")) prompts.put(id, prompt(id));
-        ExpiredPrompts.Plan plan = ExpiredPrompts.plan(List.of("p1", "p2", "p3+r1", "gone"), prompts, NOW);
+        for (String id : List.of("p1", "p2", "p2+r1", "p3+r1", "p3+r2", "p4+r1")) prompts.put(id, prompt(id, "12+30="));
+        prompts.put("p5", prompt("p5", "12+30="));
+        prompts.put("p5+r1", prompt("p5+r1", "7+8="));   // a user's own prompt of that id
+        ExpiredPrompts.Plan plan = ExpiredPrompts.plan(List.of("p1", "p2", "p3+r1", "p4+r1", "p5", "gone"), prompts, NOW);
 
-        assertEquals(List.of("p1+r1"), plan.toWrite().stream().map(Prompt::getPromptId).toList());
+        assertEquals(List.of("p1+r1", "p4+r2"), plan.toWrite().stream().map(Prompt::getPromptId).toList());
         Prompt again = plan.toWrite().get(0);
         Prompt original = prompts.get("p1");
         assertEquals(original.getTask(), again.getTask());
@@ -55,7 +58,13 @@ class ExpiredPromptsTest {
         assertEquals(original.getGroupSize(), again.getGroupSize());
         assertEquals(NOW, again.getCreatedAtMs());
         assertEquals(List.of("p2", "p3+r1"), plan.alreadyRefed());
+        assertEquals(List.of("p5"), plan.clashes());
         assertEquals(List.of("gone"), plan.notFound());
+    }
+
+    @Test
+    void thePromptsToReadAreTheExpiredOnesAndTheirNextIds() {
+        assertEquals(Set.of("p1", "p1+r1", "p2+r1", "p2+r2"), ExpiredPrompts.idsToRead(List.of("p1", "p2+r1")));
     }
 
     @Test
@@ -72,8 +81,13 @@ class ExpiredPromptsTest {
         return builder.errorType(errorType).reason("test").serviceId("reward-service").at(NOW).build();
     }
 
+    /** A prompt whose text names its id, so copies can be told apart. */
     static Prompt prompt(String id) {
-        return Prompt.newBuilder().setPromptId(id).setTask("arithmetic").setText("12+30=" + id).setReferenceAnswer("42")
+        return prompt(id, "12+30= (" + id + ")");
+    }
+
+    private static Prompt prompt(String id, String text) {
+        return Prompt.newBuilder().setPromptId(id).setTask("arithmetic").setText(text).setReferenceAnswer("42")
                 .setGroupSize(4).setCreatedAtMs(Instant.parse("2026-12-01T00:00:00Z")).build();
     }
 }

@@ -46,7 +46,8 @@ class RefeedCommandTest {
 
         CommandRun dry = CommandRun.execute("refeed", "-b", bootstrap, "--prefix", PREFIX, "--dry-run");
         assertEquals(0, dry.exitCode(), dry.toString());
-        assertTrue(dry.out().contains("would write 2 prompts") && dry.out().contains("p1+r1, p3+r1"), dry.toString());
+        assertTrue(dry.out().contains("would write 2 prompts") && dry.out().contains("  p1+r1\n  p3+r1\n"), dry.toString());
+        assertTrue(dry.out().contains("skipped 1 record of refeed.rl.dead-letters that did not decode"), dry.toString());
         assertEquals(3, prompts(bootstrap, topics).size(), "--dry-run writes nothing");
 
         CommandRun first = CommandRun.execute("refeed", "-b", bootstrap, "--prefix", PREFIX);
@@ -57,6 +58,7 @@ class RefeedCommandTest {
                 java.util.Comparator.comparing((String id) -> id.contains("+")).thenComparing(id -> id)).toList());
         Prompt again = after.stream().filter(p -> p.getPromptId().equals("p3+r1")).findFirst().orElseThrow();
         assertEquals(ExpiredPromptsTest.prompt("p3").getText(), again.getText());
+        assertEquals(ExpiredPromptsTest.prompt("p3").getReferenceAnswer(), again.getReferenceAnswer());
 
         CommandRun second = CommandRun.execute("refeed", "-b", bootstrap, "--prefix", PREFIX);
         assertEquals(0, second.exitCode(), second.toString());
