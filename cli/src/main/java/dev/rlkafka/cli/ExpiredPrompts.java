@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * <p>A prompt goes back under a new id, {@code <id>+r1} (then {@code +r2} if that one expires too): a group's id is its
  * prompt's id, and the reward-service still remembers the expired id for a while, so the same id would be
  * rejected as late. The new id also makes a second refeed write nothing twice: a prompt whose next id is
- * already on the prompts topic was written again before.
+ * already on the prompts topic, with the same task, text, answer and group size, was written again before.
  */
 final class ExpiredPrompts {
     /** A retry's id; nine digits at most, so that a user's id that only looks like one still parses. */
