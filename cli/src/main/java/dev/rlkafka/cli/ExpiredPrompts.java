@@ -4,7 +4,6 @@ import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Prompt;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,11 +42,8 @@ final class ExpiredPrompts {
 
     /** The id of the group {@code letter} says the reward-service expired, or null for any other letter. */
     static String expiredGroup(DeadLetter letter, String rolloutsTopic) {
-        if (!DeadLetters.GROUP_TIMEOUT.equals(letter.getErrorType()) || !DeadLetters.isAboutGroup(letter, rolloutsTopic)
-                || letter.getSourceKey() == null) {
-            return null;
-        }
-        return StandardCharsets.UTF_8.decode(letter.getSourceKey().duplicate()).toString();
+        boolean expired = DeadLetters.GROUP_TIMEOUT.equals(letter.getErrorType()) && DeadLetters.isAboutGroup(letter, rolloutsTopic);
+        return expired ? DeadLetters.groupId(letter) : null;
     }
 
     /** The prompt ids a plan over {@code expired} looks at: each expired id and the id it would go back under. */

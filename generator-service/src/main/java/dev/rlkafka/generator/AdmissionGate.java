@@ -3,8 +3,6 @@ package dev.rlkafka.generator;
 import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.avro.DeadLetter;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -116,9 +114,7 @@ final class AdmissionGate {
      */
     static Optional<String> neverTrained(DeadLetter letter, String rolloutsTopic, String scoredGroupsTopic) {
         boolean lost = DeadLetters.isAboutGroup(letter, rolloutsTopic) || scoredGroupsTopic.equals(letter.getSourceTopic());
-        ByteBuffer key = letter.getSourceKey();
-        if (!lost || key == null) return Optional.empty();
-        return Optional.of(StandardCharsets.UTF_8.decode(key.duplicate()).toString());
+        return lost ? Optional.ofNullable(DeadLetters.groupId(letter)) : Optional.empty();
     }
 
     long admittedGroups() {

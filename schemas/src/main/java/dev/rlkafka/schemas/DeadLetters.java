@@ -37,6 +37,12 @@ public final class DeadLetters {
         return rolloutsTopic.equals(letter.getSourceTopic()) && letter.getSourceOffset() < 0;
     }
 
+    /** The group id a letter built by {@link #aboutGroup} names (its key, UTF-8); null when it has no key. */
+    public static String groupId(DeadLetter letter) {
+        ByteBuffer key = letter.getSourceKey();
+        return key == null ? null : StandardCharsets.UTF_8.decode(key.duplicate()).toString();
+    }
+
     /** A builder with source topic, partition, offset, key and value taken from {@code rec}. */
     public static Builder builder(ConsumerRecord<byte[], byte[]> rec) {
         return new Builder().source(rec.topic(), rec.partition(), rec.offset()).key(rec.key()).value(rec.value());
