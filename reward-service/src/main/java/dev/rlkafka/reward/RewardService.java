@@ -61,9 +61,10 @@ public final class RewardService implements AutoCloseable {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
-        // an idle stream thread blocks in poll for poll.ms before it looks at the commit clock again, so a
-        // longer poll than the commit interval would delay the commit of a group's last records by that much
-        props.put(StreamsConfig.POLL_MS_CONFIG, config.commitInterval().toMillis());
+        // an idle stream thread blocks in poll for poll.ms before it looks at the commit clock again, so the
+        // commit of a batch's last scored groups can wait commit interval + poll.ms; a fifth of the interval
+        // keeps that wait short without more commits (a shorter poll returns early, it does not cancel fetches)
+        props.put(StreamsConfig.POLL_MS_CONFIG, Math.max(1, config.commitInterval().toMillis() / 5));
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, config.replicationFactor());
         // the group stores' changelogs are compacted, but only closed segments are: with the broker's 1 GiB
         // default a run's changelog would keep every group state it ever wrote

@@ -63,6 +63,7 @@ class RewardConfigTest {
         var props = RewardService.streamsProperties(defaults.withCommitInterval(Duration.ofMillis(50)).withReplicationFactor(1));
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         assertEquals(50L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+        assertEquals(10L, props.get(StreamsConfig.POLL_MS_CONFIG), "an idle thread looks at the commit clock well within the interval");
         assertEquals(1, props.get(StreamsConfig.REPLICATION_FACTOR_CONFIG));
         assertEquals("rlkafka-reward", props.get(StreamsConfig.APPLICATION_ID_CONFIG));
     }
