@@ -6,6 +6,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code rlkafka bench pipeline}: the services over Kafka against their in-process and raw-Kafka baselines, as ratios. */
@@ -73,10 +74,12 @@ final class BenchPipelineCommand implements Callable<Integer> {
             description = "Staleness bound of the asynchronous runs, (a) and (b); (b) compares it with 0 (default: ${DEFAULT-VALUE}).")
     int maxStaleness;
 
-    @Option(names = "--in-process-threads", defaultValue = "2",
-            description = "(a) libtorch threads of the in-process loop; the services get one each for the generator and "
-                    + "the trainer (-Drlkafka.trainerThreads=N in JAVA_OPTS changes the trainer's) (default: ${DEFAULT-VALUE}).")
-    int inProcessThreads;
+    @Option(names = "--in-process-threads", defaultValue = "1,2", split = ",", paramLabel = "N",
+            description = "(a) libtorch thread counts of the in-process loop: each pair runs it once per count and the fastest "
+                    + "run is the baseline, as the best count depends on the machine. The services get one thread each for "
+                    + "the generator and the trainer (-Drlkafka.trainerThreads=N in JAVA_OPTS changes the trainer's) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<Integer> inProcessThreads;
 
     @Option(names = "--target", defaultValue = "40",
             description = "(b) Target held-out sampled accuracy: the SFT checkpoint's plus this many points (default: ${DEFAULT-VALUE}).")

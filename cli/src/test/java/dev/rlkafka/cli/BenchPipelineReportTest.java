@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The table and JSON of {@code bench pipeline} from made-up measurements: medians over pairs and seeds, runs that missed the target. */
 class BenchPipelineReportTest {
     private static final BenchPipeline.Settings SETTINGS = new BenchPipeline.Settings(Tasks.byName("arithmetic"),
-            ModelConfig.DEFAULT, ai.djl.Device.cpu(), 100, 3e-4, 16, 8, 40, 10, 3, 2, 2, 40, 10, 200, 200, 3, 5, false, Path.of("unused"));
+            ModelConfig.DEFAULT, ai.djl.Device.cpu(), 100, 3e-4, 16, 8, 40, 10, 3, 2, List.of(1, 2), 40, 10, 200, 200, 3, 5, false, Path.of("unused"));
 
     @Test
     void timeToTargetIsTheMedianOverSeedsAndAMissCountsAsSlowest() {
@@ -66,6 +66,38 @@ class BenchPipelineReportTest {
         assertTrue(BenchPipeline.json(result).contains("\"medianRatio\": 0.9000"), BenchPipeline.json(result));
     }
 
+    @Test
+    void theFastestInProcessRunOfAPairIsItsBaseline() {
+        // 1 thread at 3000 tokens/s, 2 threads at 4000: the services' 3600 are 0.90 of the 2-thread run, whatever the order
+        var services = new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / 3600.0, CpuUse.Share.NONE);
+        var pair = new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, 5, List.of(), null,
+                Map.of(), Map.of(), 40, 0, List.of()), List.of(inProcessRun(1, 3000), inProcessRun(2, 4000)), List.of(40.0, 40.0, 40.0));
+        assertEquals(2, pair.fastestInProcess().threads());
+        assertEquals(0.90, pair.ratio(), 1e-9);
+        BenchPipeline.Result result = new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, List.of(pair), latencyRun(), List.of(), List.of(),
+                684_449, 1, List.of(4.0));
+        String table = BenchPipeline.table(result);
+        assertTrue(table.contains("(the fastest is the baseline):  1: 1 thread 333, 2 threads 250"), table);
+        assertTrue(table.contains("cores used, in-process, pair 1, 2 thread(s):"), table);
+        String json = BenchPipeline.json(result);
+        assertTrue(json.contains("\"inProcessThreads\": 2, \"inProcessRuns\": [{\"threads\": 1, "), json);
+        assertTrue(json.contains("\"inProcessThreads\": [1, 2]"), json);
+    }
+
+    @Test
+    void inProcessThreadCountsMustBeDistinctAndPositive() {
+        for (List<Integer> bad : List.of(List.<Integer>of(), List.of(0), List.of(2, 2))) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new BenchPipeline.Settings(
+                    Tasks.byName("arithmetic"), ModelConfig.DEFAULT, ai.djl.Device.cpu(), 100, 3e-4, 16, 8, 40, 10, 3, 2, bad, 40, 10,
+                    200, 200, 3, 5, false, Path.of("unused")));
+            assertTrue(e.getMessage().contains("got " + bad), e.getMessage());
+        }
+    }
+
+    private static BenchPipeline.InProcessRun inProcessRun(int threads, double tokensPerSecond) {
+        return new BenchPipeline.InProcessRun(threads, new BenchPipeline.Throughput(40, 10, 30_000, 30_000 / tokensPerSecond, CpuUse.Share.NONE));
+    }
+
     /** Services and in-process over 30 measured steps of 1000 tokens each, at the given tokens/s; a steady machine. */
     private static BenchPipeline.Pair pair(double servicesTokensPerSecond, double inProcessTokensPerSecond) {
         return pair(servicesTokensPerSecond, inProcessTokensPerSecond, 40.0, 41.0, 40.0);
@@ -77,7 +109,7 @@ class BenchPipelineReportTest {
         double waitMs = probeMs[1] > 50 ? 12 : 30;
         long droppedStale = probeMs[1] > 50 ? 0 : 4;
         return new BenchPipeline.Pair(new BenchPipeline.ServiceRun("throughput", 2, 40, 12, services, waitMs, List.of(), null,
-                Map.of(), Map.of(), 40, droppedStale, List.of()), inProcess, List.of(probeMs));
+                Map.of(), Map.of(), 40, droppedStale, List.of()), List.of(new BenchPipeline.InProcessRun(1, inProcess)), List.of(probeMs));
     }
 
     private static BenchPipeline.ServiceRun latencyRun() {
