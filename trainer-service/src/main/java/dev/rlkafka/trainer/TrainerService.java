@@ -46,6 +46,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -65,6 +66,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongFunction;
 
 /**
@@ -749,9 +751,14 @@ public final class TrainerService implements AutoCloseable {
      * false while a partition's lag is unknown.
      */
     private boolean caughtUp() {
-        for (TopicPartition tp : consumer.assignment()) {
-            OptionalLong lag = consumer.currentLag(tp);
-            if (lag.isEmpty() || lag.getAsLong() > 0) return false;
+        return caughtUp(consumer.assignment(), consumer::currentLag);
+    }
+
+    /** Whether every partition's lag is known and zero: an unknown lag may hide groups that would fill a batch. */
+    static boolean caughtUp(Collection<TopicPartition> partitions, Function<TopicPartition, OptionalLong> lag) {
+        for (TopicPartition tp : partitions) {
+            OptionalLong behind = lag.apply(tp);
+            if (behind.isEmpty() || behind.getAsLong() > 0) return false;
         }
         return true;
     }
