@@ -1,11 +1,13 @@
 package dev.rlkafka.cli;
 
+import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Optional;
 import java.util.Set;
 
 /** The {@code rlkafka} launcher: one jar, one subcommand per job. */
@@ -69,6 +71,7 @@ public final class Main implements Runnable {
             said.append(describe(cause));
         }
         for (Throwable suppressed : e.getSuppressed()) err.println("  also: " + describe(suppressed));
+        kafkaTimeoutHint(e, command).ifPresent(hint -> err.println("  " + hint));
         String level = System.getenv("RLKAFKA_LOG_LEVEL");
         if ("DEBUG".equalsIgnoreCase(level) || "TRACE".equalsIgnoreCase(level)) {
             e.printStackTrace(err);
@@ -77,6 +80,24 @@ public final class Main implements Runnable {
         }
         err.flush();
         return command.getCommandSpec().exitCodeOnExecutionException();
+    }
+
+    /**
+     * Kafka's clients say only "Timed out waiting for a node assignment" or "Timeout expired while fetching topic
+     * metadata" after a minute when no broker answers, which reads like a Kafka fault rather than a wrong address.
+     */
+    static Optional<String> kafkaTimeoutHint(Throwable e, CommandLine command) {
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            if (t instanceof TimeoutException) {
+                CommandLine.Model.OptionSpec bootstrap = command.getCommandSpec().findOption("--bootstrap");
+                Object at = bootstrap == null ? null : bootstrap.getValue();
+                return Optional.of("Kafka did not answer in time: is a broker running and reachable at "
+                        + (at == null ? "the cluster's address" : at) + "? ('./rlkafka broker' starts one on localhost:9092; "
+                        + "--kafka-config sets the clients' timeouts)");
+            }
+        }
+        return Optional.empty();
     }
 
     /** "message (ExceptionType)", or the type alone. */
