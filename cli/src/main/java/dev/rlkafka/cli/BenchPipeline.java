@@ -146,10 +146,14 @@ final class BenchPipeline {
         /** Above this {@link #machineDrift()} a pair's ratio is flagged: the machine, not the code, moved it. */
         static final double DRIFT_LIMIT = 0.10;
 
+        Pair {
+            if (inProcessRuns.isEmpty()) throw new IllegalArgumentException("a pair needs at least one in-process run");
+            inProcessRuns = List.copyOf(inProcessRuns);
+        }
+
         /**
-         * The baseline: the fastest in-process run. Which thread count is fastest depends on the machine (on one 2-core
-         * machine 2 threads, on another 1 thread at 71-73 ms a step against 2 threads' 75-94), and the services are
-         * measured against the loop at its best.
+         * The baseline: the in-process run with the most tokens/s. Which thread count that is depends on the machine
+         * (see the README's speed section), and the services are measured against the loop at its best.
          */
         InProcessRun fastestInProcess() {
             return inProcessRuns.stream().max(java.util.Comparator.comparingDouble(r -> r.throughput().tokensPerSecond())).orElseThrow();
@@ -275,10 +279,14 @@ final class BenchPipeline {
             ServiceRun services = runServices("throughput-" + p, sft, settings.asyncStaleness(), settings.throughputSteps(), Double.NaN, 0, false);
             double between = SpeedProbe.ms();
             List<InProcessRun> inProcessRuns = new ArrayList<>();
-            for (int threads : settings.inProcessThreads()) {
+            // the run right after the services may find the JVM slower (see the README): which count goes first alternates
+            List<Integer> order = new ArrayList<>(settings.inProcessThreads());
+            if (p % 2 == 0) java.util.Collections.reverse(order);
+            for (int threads : order) {
                 phase("(a) pair %d of %d: in-process RlLoop (GRPO), same steps and batch shape, %d libtorch thread(s)", p, settings.pairs(), threads);
                 inProcessRuns.add(new InProcessRun(threads, runInProcess(sftWeights, threads)));
             }
+            inProcessRuns.sort(java.util.Comparator.comparingInt(InProcessRun::threads));
             Pair pair = new Pair(services, inProcessRuns, List.of(before, between, SpeedProbe.ms()));
             pairs.add(pair);
             phase("(a) pair %d of %d: %.0f / %.0f tokens/s (%.0f / %.0f ms/step, in-process %s), ratio %.3f; speed probe %s ms", p,
@@ -451,7 +459,10 @@ final class BenchPipeline {
         }
     }
 
-    /** The same loop without Kafka, one thread: sample G per prompt, score, advantages, one GRPO step. */
+    /**
+     * The same loop without Kafka, on the calling thread with {@code threads} libtorch threads: sample G per prompt,
+     * score, advantages, one GRPO step, one after the other.
+     */
     private Throughput runInProcess(byte[] sftWeights, int threads) {
         int steps = settings.throughputSteps();
         long[] stepEnd = new long[steps];
@@ -635,7 +646,7 @@ final class BenchPipeline {
                     services.get(i).msPerStep(), inProcess.get(i).msPerStep()));
         }
         t.append('\n');
-        t.append("    in-process ms per step by libtorch threads, per pair (the fastest is the baseline):");
+        t.append("    in-process ms per step by libtorch threads, per pair (the most tokens/s is the baseline):");
         for (int i = 0; i < r.pairs().size(); i++) t.append(String.format(Locale.ROOT, "  %d: %s", i + 1, msByThreads(r.pairs().get(i))));
         t.append('\n');
         t.append("    trainer's wait per step (groups dropped as stale), per pair:");
@@ -728,7 +739,7 @@ final class BenchPipeline {
                 Runtime.getRuntime().availableProcessors(), jit(), Sha256.implementation()));
         j.append(String.format(Locale.ROOT, "  \"sft\": {\"seconds\": %.2f, \"heldoutSampledAccuracy\": %.4f},%n", r.sftSeconds(), r.sftAccuracy()));
         j.append(String.format(Locale.ROOT, "  \"throughput\": {\"pairs\": [%s], \"medianRatio\": %.4f, \"fastestRunsRatio\": %.4f},%n",
-                r.pairs().stream().map(p -> String.format(Locale.ROOT, "{\"services\": %s, \"inProcess\": %s, \"inProcessThreads\": %d, "
+                r.pairs().stream().map(p -> String.format(Locale.ROOT, "{\"services\": %s, \"inProcess\": %s, \"baselineThreads\": %d, "
                                 + "\"inProcessRuns\": [%s], \"ratio\": %.4f, \"trainerWaitMsPerStep\": %s, \"versionsPublished\": %d, \"droppedStale\": %d, \"speedProbeMs\": [%s]}", json(p.services().throughput()),
                         json(p.inProcess()), p.fastestInProcess().threads(), p.inProcessRuns().stream()
                                 .map(run -> String.format(Locale.ROOT, "{\"threads\": %d, \"throughput\": %s}", run.threads(), json(run.throughput())))

@@ -87,14 +87,16 @@ public final class Main implements Runnable {
      * metadata" after a minute when no broker answers, which reads like a Kafka fault rather than a wrong address.
      */
     static Optional<String> kafkaTimeoutHint(Throwable e, CommandLine command) {
+        CommandLine.Model.OptionSpec bootstrap = command.getCommandSpec().findOption("--bootstrap");
+        // without an address the command ran its own embedded broker, and "start a broker" would be wrong advice
+        Object at = bootstrap == null ? null : bootstrap.getValue();
+        if (at == null) return Optional.empty();
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
             if (t instanceof TimeoutException) {
-                CommandLine.Model.OptionSpec bootstrap = command.getCommandSpec().findOption("--bootstrap");
-                Object at = bootstrap == null ? null : bootstrap.getValue();
-                return Optional.of("Kafka did not answer in time: is a broker running and reachable at "
-                        + (at == null ? "the cluster's address" : at) + "? ('./rlkafka broker' starts one on localhost:9092; "
-                        + "--kafka-config sets the clients' timeouts)");
+                boolean configurable = command.getCommandSpec().findOption("--kafka-config") != null;
+                return Optional.of("Kafka did not answer in time: is a broker running and reachable at " + at
+                        + "? ('./rlkafka broker' starts one on localhost:9092" + (configurable ? "; --kafka-config sets the clients' timeouts)" : ")"));
             }
         }
         return Optional.empty();

@@ -74,13 +74,15 @@ class BenchPipelineReportTest {
                 Map.of(), Map.of(), 40, 0, List.of()), List.of(inProcessRun(1, 3000), inProcessRun(2, 4000)), List.of(40.0, 40.0, 40.0));
         assertEquals(2, pair.fastestInProcess().threads());
         assertEquals(0.90, pair.ratio(), 1e-9);
+        var reversed = new BenchPipeline.Pair(pair.services(), List.of(inProcessRun(2, 4000), inProcessRun(1, 3000)), pair.probeMs());
+        assertEquals(2, reversed.fastestInProcess().threads());
         BenchPipeline.Result result = new BenchPipeline.Result(SETTINGS, 30, 0.475, 0.875, List.of(pair), latencyRun(), List.of(), List.of(),
                 684_449, 1, List.of(4.0));
         String table = BenchPipeline.table(result);
-        assertTrue(table.contains("(the fastest is the baseline):  1: 1 thread 333, 2 threads 250"), table);
+        assertTrue(table.contains("(the most tokens/s is the baseline):  1: 1 thread 333, 2 threads 250"), table);
         assertTrue(table.contains("cores used, in-process, pair 1, 2 thread(s):"), table);
         String json = BenchPipeline.json(result);
-        assertTrue(json.contains("\"inProcessThreads\": 2, \"inProcessRuns\": [{\"threads\": 1, "), json);
+        assertTrue(json.contains("\"baselineThreads\": 2, \"inProcessRuns\": [{\"threads\": 1, "), json);
         assertTrue(json.contains("\"inProcessThreads\": [1, 2]"), json);
     }
 

@@ -26,6 +26,13 @@ class MainReportTest {
     }
 
     @Test
+    void aCommandOnItsOwnEmbeddedBrokerGetsNoAdviceToStartOne() {
+        var e = new KafkaException("cannot list topics", new TimeoutException("Timed out waiting for a node assignment"));
+        String err = report(e, "replay", "--run", "20261206-000000");
+        assertEquals(0, err.lines().filter(line -> line.contains("broker running")).count(), err);
+    }
+
+    @Test
     void otherFailuresGetNoKafkaHint() {
         String err = report(new IllegalArgumentException("reference checkpoint x.ckpt does not exist"), "topics", "list", "-b", "kafka.example:9092");
         assertEquals(0, err.lines().filter(line -> line.contains("broker running")).count(), err);
