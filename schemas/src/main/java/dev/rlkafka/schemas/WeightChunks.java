@@ -126,7 +126,7 @@ public final class WeightChunks {
             long version = chunk.getVersion();
             if (chunk.getBlobUri() != null) {
                 throw new InvalidWeightsException(version, "version " + version + " points at blob store "
-                        + chunk.getBlobUri() + "; this generator reads inline chunks only");
+                        + chunk.getBlobUri() + ": a pointer is read with WeightBlobs.read, not reassembled from chunks");
             }
             if (chunk.getBytes() == null) {
                 throw new InvalidWeightsException(version, "chunk " + chunk.getChunkIndex() + " of version "
