@@ -8,6 +8,7 @@ import dev.rlkafka.schemas.TimedOutCalls;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
 import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.WeightBlobs;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
@@ -315,9 +316,12 @@ public final class GeneratorService implements AutoCloseable {
 
     // ---- weights thread ----
 
-    /** A complete version and the record of its last chunk (what a BAD_WEIGHTS dead letter carries). */
+    /**
+     * A complete version and the record of its last chunk (what a BAD_WEIGHTS dead letter carries). {@code bytes} is
+     * null for a blob-store pointer until {@link #resolve} reads it.
+     */
     private record WeightsVersion(long version, byte[] bytes, int chunkCount, Instant publishedAt,
-                                  ConsumerRecord<byte[], byte[]> lastChunk) {
+                                  ConsumerRecord<byte[], byte[]> lastChunk, WeightChunk pointer) {
     }
 
     /**
@@ -405,24 +409,48 @@ public final class GeneratorService implements AutoCloseable {
             sendWeightsDeadLetter(DeadLetters.undecodable(rec, e, config.generatorId()));
             return null;
         }
+        if (chunk.getBlobUri() != null) {
+            return new WeightsVersion(chunk.getVersion(), null, 1, chunk.getCreatedAtMs(), rec, chunk);
+        }
         try {
             Optional<byte[]> whole = assembler.add(chunk);
             if (whole.isEmpty()) return null;
-            return new WeightsVersion(chunk.getVersion(), whole.get(), chunk.getChunkCount(), chunk.getCreatedAtMs(), rec);
+            return new WeightsVersion(chunk.getVersion(), whole.get(), chunk.getChunkCount(), chunk.getCreatedAtMs(), rec, null);
         } catch (WeightChunks.InvalidWeightsException e) {
-            // a whole version that fails its checksum was published (and damaged): admission moves on even though this
-            // generator cannot load it, by one version at most since the trainer publishes them in order. A chunk refused
-            // on its own claims a version nobody may have published; counting it would open admission to that version.
-            if (e.whole()) latestPublished.accumulateAndGet(e.version(), AdmissionGate::afterUnloadable);
-            sendWeightsDeadLetter(DeadLetters.builder(rec).errorType(BAD_CHECKSUM)
-                    .reason("%s (chunk %d at %s-%d@%d); keeping policy version %d".formatted(e.getMessage(),
-                            chunk.getChunkIndex(), rec.topic(), rec.partition(), rec.offset(), policyVersion))
-                    .serviceId(config.generatorId()).build());
+            refuse(e, chunk, rec);
             return null;
         }
     }
 
-    private void handOver(WeightsVersion version) {
+    /**
+     * Reads a blob-store version's weights; at start only the newest version is read, not every pointer on the
+     * topic (the trainer prunes old ones). Null when they cannot be had, dead-lettered.
+     */
+    private WeightsVersion resolve(WeightsVersion version) {
+        if (version.bytes() != null) return version;
+        try {
+            return new WeightsVersion(version.version(), WeightBlobs.read(version.pointer()), 1, version.publishedAt(),
+                    version.lastChunk(), version.pointer());
+        } catch (WeightChunks.InvalidWeightsException e) {
+            refuse(e, version.pointer(), version.lastChunk());
+            return null;
+        }
+    }
+
+    private void refuse(WeightChunks.InvalidWeightsException e, WeightChunk chunk, ConsumerRecord<byte[], byte[]> rec) {
+        // a whole version that fails its checksum was published (and damaged): admission moves on even though this
+        // generator cannot load it, by one version at most since the trainer publishes them in order. A chunk refused
+        // on its own claims a version nobody may have published; counting it would open admission to that version.
+        if (e.whole()) latestPublished.accumulateAndGet(e.version(), AdmissionGate::afterUnloadable);
+        sendWeightsDeadLetter(DeadLetters.builder(rec).errorType(BAD_CHECKSUM)
+                .reason("%s (chunk %d at %s-%d@%d); keeping policy version %d".formatted(e.getMessage(),
+                        chunk.getChunkIndex(), rec.topic(), rec.partition(), rec.offset(), policyVersion))
+                .serviceId(config.generatorId()).build());
+    }
+
+    private void handOver(WeightsVersion pending) {
+        WeightsVersion version = resolve(pending);
+        if (version == null) return;
         pendingWeights.accumulateAndGet(version, (old, fresh) -> old == null || fresh.version() > old.version() ? fresh : old);
         // after the hand-over: a sampling thread that sees the new latest version also finds its weights
         latestPublished.accumulateAndGet(version.version(), Math::max);

@@ -7,6 +7,7 @@ import dev.rlkafka.policy.tokenizer.ByteTokenizer;
 import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.WeightBlobs;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
@@ -20,9 +21,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -122,6 +126,38 @@ class GeneratorServiceKafkaTest {
                     m -> m.stream().anyMatch(b -> b.getValues().getOrDefault("dead_letters", 0.0) >= 2));
 
             assertEquals(6, service.groupsAdmitted());
+            assertTrue(service.isRunning() && service.failure().isEmpty(), "still running: " + service.failure());
+        }
+    }
+
+    @Test
+    void followsVersionsInABlobStoreAndKeepsItsWeightsWhenOneCannotBeRead(TestKafka kafka, @TempDir Path store) throws Exception {
+        Topics topics = freshTopics(kafka);
+        String bootstrap = kafka.bootstrapServers();
+        GeneratorConfig config = GeneratorConfig.defaults(bootstrap).withTopics(topics)
+                .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 4).withBatching(4, Duration.ofMillis(20)).withStaleness(100, 1);
+        // version 0's file is gone (pruned): a generator starting now reads only the newest version, 1
+        publish(bootstrap, topics, 0, List.of(WeightBlobs.write(store, 0, 0, Fixtures.weights(TINY, 1), Instant.now())));
+        Files.delete(store.resolve("policy-v0.weights"));
+        publish(bootstrap, topics, 1, List.of(WeightBlobs.write(store, 1, 1, Fixtures.weights(TINY, 2), Instant.now())));
+
+        try (GeneratorService service = new GeneratorService(config).start();
+             var producer = plainProducer(kafka);
+             var rollouts = new TopicReader<>(bootstrap, topics.rollouts(), r -> RlSerdes.rollout().codec().decode(r));
+             var letters = new TopicReader<>(bootstrap, topics.deadLetters(), r -> RlSerdes.deadLetter().codec().decode(r))) {
+            sendPrompts(producer, topics, "p0");
+            rollouts.await("group p0", seen -> seen.size() >= G).forEach(r -> assertEquals(1, r.getPolicyVersion()));
+
+            WeightChunk missing = WeightBlobs.write(store, 2, 2, Fixtures.weights(TINY, 3), Instant.now());
+            Files.delete(store.resolve("policy-v2.weights"));
+            publish(bootstrap, topics, 2, List.of(missing));
+            DeadLetter letter = letters.await("a letter for version 2", seen -> hasType(seen, GeneratorService.BAD_CHECKSUM)).get(0);
+            assertTrue(letter.getReason().contains("version 2") && letter.getReason().contains("does not exist here")
+                    && letter.getReason().contains("keeping policy version 1"), letter.getReason());
+
+            publish(bootstrap, topics, 3, List.of(WeightBlobs.write(store, 3, 3, Fixtures.weights(TINY, 4), Instant.now())));
+            await("swap to version 3", () -> service.policyVersion() == 3);
+            assertEquals(1, letters.readFor(Duration.ofMillis(300)).size(), "version 0, pruned before the start, was never read");
             assertTrue(service.isRunning() && service.failure().isEmpty(), "still running: " + service.failure());
         }
     }
@@ -255,6 +291,11 @@ class GeneratorServiceKafkaTest {
             bytes[bytes.length / 2] ^= 0x01;
             chunks.set(1, WeightChunk.newBuilder(chunks.get(1)).setBytes(ByteBuffer.wrap(bytes)).build());
         }
+        publish(bootstrap, topics, version, chunks);
+    }
+
+    /** Publishes {@code chunks} (or one blob-store pointer) of one version in one transaction. */
+    static void publish(String bootstrap, Topics topics, long version, List<WeightChunk> chunks) {
         try (var producer = new KafkaProducer<String, byte[]>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-trainer-" + UUID.randomUUID(),
