@@ -78,6 +78,13 @@ final class TrainerCommand implements Callable<Integer> {
             description = "libtorch intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--weights-store", paramLabel = "DIR",
+            description = "Write each policy version to this directory and publish only a pointer to it, for weights too "
+                    + "large to send through Kafka at every version. Every generator must see the directory at the same "
+                    + "path (a shared file system); the newest " + TrainerConfig.WEIGHTS_STORE_KEEP + " versions are kept. "
+                    + "Default: versions ride the weights topic in chunks.")
+    Path weightsStore;
+
     @Override
     public Integer call() throws Exception {
         int decay = decaySteps >= 0 ? decaySteps : maxSteps;
@@ -85,6 +92,7 @@ final class TrainerCommand implements Callable<Integer> {
                         update(algorithm, lr, beta, criticLr, decay))
                 .withDevice(device, threads)
                 .withStop(maxSteps, false)
+                .withWeightsStore(weightsStore == null ? null : weightsStore.toAbsolutePath())
                 .withClientConfig(kafka.clientConfig());
         try (ShutdownSignal signal = new ShutdownSignal(); TrainerService trainer = new TrainerService(config).start()) {
             System.out.println(algorithm.id() + " trainer running on " + config.bootstrap() + " from " + reference + ". Ctrl-C stops it.");

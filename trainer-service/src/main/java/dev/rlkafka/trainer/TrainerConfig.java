@@ -33,6 +33,10 @@ import java.util.Objects;
  * @param device           DJL device name: {@code cpu} (default), {@code gpu}, {@code gpu1}, ...
  * @param intraOpThreads   libtorch intra-op threads, >= 1 (default {@value #DEFAULT_INTRA_OP_THREADS}, fastest on 2 cores)
  * @param weightChunkBytes bytes per WeightChunk on the weights topic, in [1, {@link TopicSpec#WEIGHT_CHUNK_BYTES}] (the default)
+ * @param weightsStore     null (default): versions ride the weights topic in chunks. Else a directory every generator
+ *                         mounts at the same path: each version is written there and only a pointer is published
+ *                         ({@link dev.rlkafka.schemas.WeightBlobs}), for weights too large to send at every version;
+ *                         the newest {@value #WEIGHTS_STORE_KEEP} versions are kept
  * @param maxSteps         stop after this many optimiser steps in total (resumed runs count earlier steps); 0 = no limit
  * @param stopAtEnd        stop once every scored group that was on the topic when the trainer started has been consumed
  *                         (a last, smaller batch is trained); false = keep waiting for new groups until closed
@@ -41,7 +45,7 @@ import java.util.Objects;
  */
 public record TrainerConfig(String bootstrap, Topics topics, String trainerId, int batchGroups, int stepsPerVersion,
                             int maxStaleness, UpdaterConfig update, Path checkpointDir, Path referencePath,
-                            String device, int intraOpThreads, int weightChunkBytes, long maxSteps, boolean stopAtEnd,
+                            String device, int intraOpThreads, int weightChunkBytes, Path weightsStore, long maxSteps, boolean stopAtEnd,
                             Duration pollTimeout, long seed,
         KafkaClientConfig clientConfig) {
 
@@ -57,6 +61,8 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
     public static final int DEFAULT_INTRA_OP_THREADS = 2;
     public static final int DEFAULT_WEIGHT_CHUNK_BYTES = TopicSpec.WEIGHT_CHUNK_BYTES;
     public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(200);
+    /** Versions a weights store keeps: a generator loads the newest it sees, so older ones are only for a slow reader. */
+    public static final int WEIGHTS_STORE_KEEP = 8;
     /** The checkpoint's file name inside {@code checkpointDir}. */
     public static final String CHECKPOINT_FILE = "trainer.ckpt";
 
@@ -88,7 +94,7 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
     public static TrainerConfig defaults(String bootstrap, Path checkpointDir, Path referencePath) {
         return new TrainerConfig(bootstrap, Topics.DEFAULT, DEFAULT_TRAINER_ID, DEFAULT_BATCH_GROUPS, DEFAULT_STEPS_PER_VERSION,
                 DEFAULT_MAX_STALENESS, DEFAULT_UPDATE, checkpointDir, referencePath, DEFAULT_DEVICE, DEFAULT_INTRA_OP_THREADS,
-                DEFAULT_WEIGHT_CHUNK_BYTES, 0, false, DEFAULT_POLL_TIMEOUT, 0, KafkaClientConfig.NONE);
+                DEFAULT_WEIGHT_CHUNK_BYTES, null, 0, false, DEFAULT_POLL_TIMEOUT, 0, KafkaClientConfig.NONE);
     }
 
     /** {@code algorithm}'s update with the trainer's default learning rate and gradient clip, its own default β, no decay. */
@@ -117,50 +123,56 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
 
     public TrainerConfig withTopics(Topics topics) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     /** The cluster's own client settings (security, timeouts), under the ones this service needs. */
     public TrainerConfig withClientConfig(KafkaClientConfig clientConfig) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update,
-                checkpointDir, referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd,
+                checkpointDir, referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd,
                 pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withTrainerId(String trainerId) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     /** B, K and the staleness bound together: they are usually tuned together. */
     public TrainerConfig withBatching(int batchGroups, int stepsPerVersion, int maxStaleness) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withUpdate(UpdaterConfig update) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withDevice(String device, int intraOpThreads) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withWeightChunkBytes(int weightChunkBytes) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     /** When to stop: after {@code maxSteps} steps in total (0 = no limit) and/or at the end of the topic. */
     public TrainerConfig withStop(long maxSteps, boolean stopAtEnd) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+    }
+
+    /** Where versions go instead of the weights topic; null sends them in chunks (see {@code weightsStore}). */
+    public TrainerConfig withWeightsStore(Path weightsStore) {
+        return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 
     public TrainerConfig withPollTimeout(Duration pollTimeout) {
         return new TrainerConfig(bootstrap, topics, trainerId, batchGroups, stepsPerVersion, maxStaleness, update, checkpointDir,
-                referencePath, device, intraOpThreads, weightChunkBytes, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
+                referencePath, device, intraOpThreads, weightChunkBytes, weightsStore, maxSteps, stopAtEnd, pollTimeout, seed, clientConfig);
     }
 }

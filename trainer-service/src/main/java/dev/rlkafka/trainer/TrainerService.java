@@ -10,6 +10,7 @@ import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TimedOutCalls;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.TopicSpec;
+import dev.rlkafka.schemas.WeightBlobs;
 import dev.rlkafka.schemas.WeightChunks;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
@@ -679,11 +680,22 @@ public final class TrainerService implements AutoCloseable {
         return loop != null && !closing;
     }
 
-    /** Sends a version's chunks into the open transaction: read_committed generators see all of them or none. */
-    private void sendVersion(long version, long atStep, byte[] weights) {
+    /**
+     * Sends a version's chunks into the open transaction: read_committed generators see all of them or none. With a
+     * weights store the version is written there first and only its pointer is sent; a file left by an aborted
+     * transaction is written again by the retry, and versions the store no longer needs are pruned.
+     */
+    private void sendVersion(long version, long atStep, byte[] weights) throws IOException {
         String topic = config.topics().policyWeights();
-        for (WeightChunk chunk : WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now())) {
+        List<WeightChunk> chunks = config.weightsStore() == null
+                ? WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now())
+                : List.of(WeightBlobs.write(config.weightsStore(), version, atStep, weights, Instant.now()));
+        for (WeightChunk chunk : chunks) {
             producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
+        }
+        if (config.weightsStore() != null) {
+            List<Long> pruned = WeightBlobs.prune(config.weightsStore(), version - TrainerConfig.WEIGHTS_STORE_KEEP + 1);
+            if (!pruned.isEmpty()) log.debug("pruned versions {} from {}", pruned, config.weightsStore());
         }
     }
 

@@ -8,6 +8,8 @@ import dev.rlkafka.schemas.DeadLetters;
 import dev.rlkafka.schemas.Sha256;
 import dev.rlkafka.schemas.TopicAdmin;
 import dev.rlkafka.schemas.Topics;
+import dev.rlkafka.schemas.WeightBlobs;
+import dev.rlkafka.schemas.avro.WeightChunk;
 import dev.rlkafka.schemas.avro.DeadLetter;
 import dev.rlkafka.schemas.avro.Metric;
 import dev.rlkafka.schemas.avro.ScoredGroup;
@@ -175,6 +177,33 @@ class TrainerServiceKafkaTest {
         assertEquals(List.of(0L, 1L, 1L, 0L), steps.stream().map(StepResult::droppedStale).toList());
         assertEquals(List.of(), TopicReader.readAll(bootstrap, topics.deadLetters()), "no group came from a version not yet out");
         assertEquals(List.of(0L, 1L, 2L, 3L, 4L), List.copyOf(TopicReader.publishedVersions(bootstrap, topics.policyWeights()).keySet()));
+    }
+
+    @Test
+    void withAWeightsStoreEachVersionIsAFileAndOnlyItsPointerIsPublished(TestKafka kafka) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Topics topics = newTopics(bootstrap, 1);
+        List<ScoredGroup> groups = new ArrayList<>();
+        for (int i = 0; i < 20; i++) groups.add(Fixtures.simpleGroup("s" + i, 0));
+        TopicReader.produce(bootstrap, topics.scoredGroups(), groups, List.of());
+        Path store = dir.resolve("store");
+        TrainerConfig config = TrainerConfig.defaults(bootstrap, dir.resolve("ckpt"), writeReference()).withTopics(topics)
+                .withBatching(2, 1, 100).withStop(10, false).withWeightsStore(store);
+        try (TrainerService service = new TrainerService(config).start()) {
+            assertTrue(service.awaitStop(Duration.ofSeconds(60)), "trainer did not reach step 10 in 60 s");
+            assertTrue(service.failure().isEmpty(), () -> "trainer failed: " + service.failure().get());
+        }
+
+        List<WeightChunk> pointers = TopicReader.readAll(bootstrap, topics.policyWeights()).stream()
+                .map(rec -> RlSerdes.weightChunk().codec().decode(rec)).toList();
+        assertEquals(java.util.stream.LongStream.rangeClosed(0, 10).boxed().toList(), pointers.stream().map(WeightChunk::getVersion).toList(),
+                "one record per version");
+        assertTrue(pointers.stream().allMatch(p -> p.getBytes() == null && p.getBlobUri().startsWith("file:")), "pointers only");
+        WeightChunk last = pointers.get(10);
+        assertEquals(Sha256.hex(Checkpoint.read(config.checkpointPath()).weights()), Sha256.hex(WeightBlobs.read(last)),
+                "the newest file holds the checkpoint's weights");
+        assertEquals(java.util.stream.LongStream.rangeClosed(11 - TrainerConfig.WEIGHTS_STORE_KEEP, 10).mapToObj(v -> "policy-v" + v + ".weights").sorted().toList(),
+                java.nio.file.Files.list(store).map(p -> p.getFileName().toString()).sorted().toList(), "the newest versions are kept");
     }
 
     private static void awaitSteps(List<StepResult> steps, int count) throws InterruptedException {
