@@ -79,9 +79,10 @@ final class TrainerCommand implements Callable<Integer> {
     int threads;
 
     @Option(names = "--weights-store", paramLabel = "DIR",
-            description = "Write each policy version to this directory and publish only a pointer to it, for weights too "
-                    + "large to send through Kafka at every version. Every generator must see the directory at the same "
-                    + "path (a shared file system); the newest " + TrainerConfig.WEIGHTS_STORE_KEEP + " versions are kept. "
+            description = "Write each policy version to a file in this directory (in a folder named after the run's weights "
+                    + "topic) and publish only a pointer to it, so that the broker does not carry and keep the weights. "
+                    + "Every generator must see the directory at the same path (one machine, or a shared file system); "
+                    + "the newest " + TrainerConfig.WEIGHTS_STORE_KEEP + " versions are kept. "
                     + "Default: versions ride the weights topic in chunks.")
     Path weightsStore;
 

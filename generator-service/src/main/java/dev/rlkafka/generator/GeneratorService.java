@@ -79,6 +79,8 @@ public final class GeneratorService implements AutoCloseable {
     public static final String BATCH_METRIC = "generator.batch";
     /** Dead-letter error type of a version whose chunks do not reassemble (checksum, size, disagreeing chunks). */
     public static final String BAD_CHECKSUM = "BAD_CHECKSUM";
+    /** Dead-letter error type of a blob-store pointer whose file cannot be read here or does not match it. */
+    public static final String BAD_BLOB = "BAD_BLOB";
     /** Dead-letter error type of a version that reassembled but is not weights of this model. */
     public static final String BAD_WEIGHTS = "BAD_WEIGHTS";
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
@@ -353,9 +355,13 @@ public final class GeneratorService implements AutoCloseable {
                         continue;
                     }
                     WeightsVersion complete = accept(assembler, rec);
-                    if (complete == null) continue;
-                    if (caughtUp) handOver(complete);
-                    else if (newest == null || complete.version() > newest.version()) newest = complete;
+                    if (complete != null && (newest == null || complete.version() > newest.version())) newest = complete;
+                }
+                // only the newest version of a poll is handed over (and, from a blob store, read): the sampler would
+                // skip the older ones anyway
+                if (caughtUp && newest != null) {
+                    handOver(newest);
+                    newest = null;
                 }
                 if (!caughtUp && reached(consumer, end)) {
                     caughtUp = true;
@@ -442,9 +448,10 @@ public final class GeneratorService implements AutoCloseable {
         // generator cannot load it, by one version at most since the trainer publishes them in order. A chunk refused
         // on its own claims a version nobody may have published; counting it would open admission to that version.
         if (e.whole()) latestPublished.accumulateAndGet(e.version(), AdmissionGate::afterUnloadable);
-        sendWeightsDeadLetter(DeadLetters.builder(rec).errorType(BAD_CHECKSUM)
-                .reason("%s (chunk %d at %s-%d@%d); keeping policy version %d".formatted(e.getMessage(),
-                        chunk.getChunkIndex(), rec.topic(), rec.partition(), rec.offset(), policyVersion))
+        boolean blob = chunk.getBlobUri() != null;
+        String where = (blob ? "pointer" : "chunk " + chunk.getChunkIndex()) + " at %s-%d@%d".formatted(rec.topic(), rec.partition(), rec.offset());
+        sendWeightsDeadLetter(DeadLetters.builder(rec).errorType(blob ? BAD_BLOB : BAD_CHECKSUM)
+                .reason("%s (%s); keeping policy version %d".formatted(e.getMessage(), where, policyVersion))
                 .serviceId(config.generatorId()).build());
     }
 

@@ -137,8 +137,9 @@ class GeneratorServiceKafkaTest {
         GeneratorConfig config = GeneratorConfig.defaults(bootstrap).withTopics(topics)
                 .withGroupSize(G).withSampling(1.0f, 0, 1.0f, 4).withBatching(4, Duration.ofMillis(20)).withStaleness(100, 1);
         // version 0's file is gone (pruned): a generator starting now reads only the newest version, 1
-        publish(bootstrap, topics, 0, List.of(WeightBlobs.write(store, 0, 0, Fixtures.weights(TINY, 1), Instant.now())));
-        Files.delete(store.resolve("policy-v0.weights"));
+        WeightChunk pruned = WeightBlobs.write(store, 0, 0, Fixtures.weights(TINY, 1), Instant.now());
+        publish(bootstrap, topics, 0, List.of(pruned));
+        Files.delete(fileOf(pruned));
         publish(bootstrap, topics, 1, List.of(WeightBlobs.write(store, 1, 1, Fixtures.weights(TINY, 2), Instant.now())));
 
         try (GeneratorService service = new GeneratorService(config).start();
@@ -149,9 +150,9 @@ class GeneratorServiceKafkaTest {
             rollouts.await("group p0", seen -> seen.size() >= G).forEach(r -> assertEquals(1, r.getPolicyVersion()));
 
             WeightChunk missing = WeightBlobs.write(store, 2, 2, Fixtures.weights(TINY, 3), Instant.now());
-            Files.delete(store.resolve("policy-v2.weights"));
+            Files.delete(fileOf(missing));
             publish(bootstrap, topics, 2, List.of(missing));
-            DeadLetter letter = letters.await("a letter for version 2", seen -> hasType(seen, GeneratorService.BAD_CHECKSUM)).get(0);
+            DeadLetter letter = letters.await("a letter for version 2", seen -> hasType(seen, GeneratorService.BAD_BLOB)).get(0);
             assertTrue(letter.getReason().contains("version 2") && letter.getReason().contains("does not exist here")
                     && letter.getReason().contains("keeping policy version 1"), letter.getReason());
 
@@ -266,6 +267,10 @@ class GeneratorServiceKafkaTest {
         var e = assertThrows(IllegalStateException.class, service::start);
         assertTrue(e.getMessage().contains(missing.prompts()), e.getMessage());
         service.close();   // idempotent after the failed start
+    }
+
+    private static Path fileOf(WeightChunk pointer) {
+        return Path.of(java.net.URI.create(pointer.getBlobUri()));
     }
 
     /** A synchronous generator worth 2 groups a version, version 0 published. */

@@ -22,39 +22,55 @@ import java.util.stream.Stream;
 
 /**
  * Policy versions kept in a blob store, with only a pointer on {@code rl.policy-weights} (the manifest variant of
- * {@link WeightChunk}): for weights too large to send through Kafka at every version. The store is a directory,
- * on a local disk or on a file system every generator mounts at the same path; pointers are {@code file:} URIs.
+ * {@link WeightChunk}): the broker then carries and keeps a few hundred bytes a version instead of the weights. The
+ * store is a directory, on a local disk or on a file system every generator mounts at the same path; pointers are
+ * {@code file:} URIs. A reader still holds a whole version in memory, so the size limit is the inline one,
+ * {@link WeightChunks#MAX_VERSION_BYTES}.
+ *
+ * <p>File names carry the version and the start of the SHA-256, so a trainer that was replaced but has not noticed yet
+ * never overwrites the weights a committed pointer names; give each run a directory of its own, as pruning goes by
+ * version number.
  */
 public final class WeightBlobs {
-    private static final Pattern FILE_NAME = Pattern.compile("policy-v(\\d+)\\.weights");
+    private static final Pattern FILE_NAME = Pattern.compile("policy-v(\\d+)-.+\\.(weights|tmp)");
 
     private WeightBlobs() {
     }
 
     /**
      * Writes {@code weights} of {@code version} to {@code dir} and returns the pointer to publish. The file appears
-     * whole or not at all (written aside, forced to disk, then renamed), so a reader never sees part of a version.
+     * whole or not at all and survives a crash of the machine (written aside, forced to disk, renamed, the directory
+     * forced), since a committed pointer to a lost file would leave generators without that version.
      */
     public static WeightChunk write(Path dir, long version, long step, byte[] weights, Instant at) throws IOException {
         if (version < 0) throw new IllegalArgumentException("version must be >= 0, got " + version);
         if (weights.length == 0) throw new IllegalArgumentException("weights of version " + version + " are empty");
+        String sha256 = Sha256.hex(weights);
         Files.createDirectories(dir);
-        Path file = dir.resolve("policy-v" + version + ".weights").toAbsolutePath();
-        Path aside = dir.resolve("policy-v" + version + ".weights.tmp");
-        try (FileChannel out = FileChannel.open(aside, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buffer = ByteBuffer.wrap(weights);
-            while (buffer.hasRemaining()) out.write(buffer);
-            out.force(true);
+        Path file = dir.resolve("policy-v" + version + "-" + sha256.substring(0, 16) + ".weights").toAbsolutePath();
+        // a name of its own, so no writer truncates another's; not createTempFile, whose owner-only permissions would
+        // keep generators running as other users out
+        Path aside = dir.resolve("policy-v" + version + "-" + java.util.UUID.randomUUID() + ".tmp");
+        try {
+            try (FileChannel out = FileChannel.open(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buffer = ByteBuffer.wrap(weights);
+                while (buffer.hasRemaining()) out.write(buffer);
+                out.force(true);
+            }
+            Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(aside);
         }
-        Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+            directory.force(true);
+        }
         return WeightChunk.newBuilder()
                 .setVersion(version)
                 .setStep(step)
                 .setChunkIndex(0)
                 .setChunkCount(1)
                 .setTotalBytes(weights.length)
-                .setSha256(Sha256.hex(weights))
+                .setSha256(sha256)
                 .setBytes(null)
                 .setBlobUri(file.toUri().toString())
                 .setCreatedAtMs(at)
@@ -93,13 +109,17 @@ public final class WeightBlobs {
             throw new InvalidWeightsException(version, "version " + version + " points at '" + uri + "', not a file URI: " + e.getMessage());
         }
         byte[] weights;
-        try {
-            long size = Files.size(file);
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = in.size();
             if (size != totalBytes) {
                 throw new InvalidWeightsException(version, true, "version " + version + " at " + file + " holds " + size
                         + " bytes, its pointer announces " + totalBytes);
             }
-            weights = Files.readAllBytes(file);
+            ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(size));
+            while (buffer.hasRemaining()) {
+                if (in.read(buffer) < 0) break;   // the file shrank while read: the checksum below refuses it
+            }
+            weights = buffer.array();
         } catch (NoSuchFileException e) {
             throw new InvalidWeightsException(version, true, "version " + version + " points at " + file
                     + ", which does not exist here (pruned by the trainer, or the store is not mounted at that path)");
@@ -115,10 +135,11 @@ public final class WeightBlobs {
     }
 
     /**
-     * Deletes the versions in {@code dir} older than {@code keepFrom}: a generator loads the newest version it sees,
-     * so only one that is far behind ever asks for an older one (and dead-letters it, keeping its weights).
+     * Deletes the versions in {@code dir} older than {@code keepFrom}, and files a crashed writer left aside for them:
+     * a generator loads the newest version it has seen, so only one that is far behind ever asks for an older one (and
+     * dead-letters it, keeping its weights).
      *
-     * @return the versions deleted
+     * @return the versions whose weights were deleted
      */
     public static List<Long> prune(Path dir, long keepFrom) throws IOException {
         List<Long> deleted = new ArrayList<>();
@@ -126,7 +147,8 @@ public final class WeightBlobs {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : files.toList()) {
                 OptionalLong version = versionOf(file);
-                if (version.isPresent() && version.getAsLong() < keepFrom && Files.deleteIfExists(file)) {
+                if (version.isPresent() && version.getAsLong() < keepFrom && Files.deleteIfExists(file)
+                        && file.getFileName().toString().endsWith(".weights")) {
                     deleted.add(version.getAsLong());
                 }
             }

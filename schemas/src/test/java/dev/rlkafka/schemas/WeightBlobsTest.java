@@ -31,15 +31,20 @@ class WeightBlobsTest {
         assertNull(pointer.getBytes(), "only the pointer rides the topic");
         assertEquals(WEIGHTS.length, pointer.getTotalBytes());
         assertEquals(Sha256.hex(WEIGHTS), pointer.getSha256());
-        assertTrue(pointer.getBlobUri().startsWith("file:/") && pointer.getBlobUri().endsWith("policy-v7.weights"), pointer.getBlobUri());
-        assertEquals(List.of(dir.resolve("store/policy-v7.weights")), Files.list(dir.resolve("store")).toList(), "no file left aside");
+        String name = "policy-v7-" + Sha256.hex(WEIGHTS).substring(0, 16) + ".weights";
+        assertTrue(pointer.getBlobUri().startsWith("file:/") && pointer.getBlobUri().endsWith(name), pointer.getBlobUri());
+        assertEquals(List.of(dir.resolve("store").resolve(name)), Files.list(dir.resolve("store")).toList(), "no file left aside");
         assertArrayEquals(WEIGHTS, WeightBlobs.read(pointer));
+    }
+
+    static Path fileOf(WeightChunk pointer) {
+        return Path.of(java.net.URI.create(pointer.getBlobUri()));
     }
 
     @Test
     void aDamagedOrMissingVersionIsRefusedAsAPublishedVersion(@TempDir Path dir) throws Exception {
         WeightChunk pointer = WeightBlobs.write(dir, 3, 3, WEIGHTS, Instant.now());
-        Path file = dir.resolve("policy-v3.weights");
+        Path file = fileOf(pointer);
         byte[] damaged = WEIGHTS.clone();
         damaged[0] ^= 1;
         Files.write(file, damaged);
@@ -84,15 +89,28 @@ class WeightBlobsTest {
     }
 
     @Test
+    void aVersionWrittenTwiceWithOtherWeightsLeavesTheFirstFileAlone(@TempDir Path dir) throws Exception {
+        // a trainer replaced by another, not yet fenced, may write the same version number with other weights
+        WeightChunk committed = WeightBlobs.write(dir, 5, 5, WEIGHTS, Instant.now());
+        byte[] other = WEIGHTS.clone();
+        other[1] ^= 1;
+        WeightChunk stale = WeightBlobs.write(dir, 5, 5, other, Instant.now());
+        assertArrayEquals(WEIGHTS, WeightBlobs.read(committed));
+        assertArrayEquals(other, WeightBlobs.read(stale));
+    }
+
+    @Test
     void pruningDeletesOnlyOlderVersionsOfTheStore(@TempDir Path dir) throws Exception {
         for (long v = 1; v <= 4; v++) WeightBlobs.write(dir, v, v, WEIGHTS, Instant.now());
         Files.writeString(dir.resolve("notes.txt"), "not a version");
+        Files.writeString(dir.resolve("policy-v2-123.tmp"), "left aside by a crashed writer");
+        Files.writeString(dir.resolve("policy-v4-456.tmp"), "being written");
 
         List<Long> deleted = WeightBlobs.prune(dir, 3);
 
         assertEquals(List.of(1L, 2L), deleted.stream().sorted().toList());
-        assertEquals(List.of("notes.txt", "policy-v3.weights", "policy-v4.weights"),
-                Files.list(dir).map(p -> p.getFileName().toString()).sorted().toList());
+        assertEquals(List.of("notes.txt", "policy-v3-", "policy-v4-", "policy-v4-456.tmp"),
+                Files.list(dir).map(p -> p.getFileName().toString()).map(n -> n.endsWith(".weights") ? n.substring(0, 10) : n).sorted().toList());
         assertEquals(List.of(), WeightBlobs.prune(dir.resolve("absent"), 10), "no store yet: nothing to prune");
     }
 }

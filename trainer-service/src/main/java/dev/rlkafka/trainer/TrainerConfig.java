@@ -34,9 +34,9 @@ import java.util.Objects;
  * @param intraOpThreads   libtorch intra-op threads, >= 1 (default {@value #DEFAULT_INTRA_OP_THREADS}, fastest on 2 cores)
  * @param weightChunkBytes bytes per WeightChunk on the weights topic, in [1, {@link TopicSpec#WEIGHT_CHUNK_BYTES}] (the default)
  * @param weightsStore     null (default): versions ride the weights topic in chunks. Else a directory every generator
- *                         mounts at the same path: each version is written there and only a pointer is published
- *                         ({@link dev.rlkafka.schemas.WeightBlobs}), for weights too large to send at every version;
- *                         the newest {@value #WEIGHTS_STORE_KEEP} versions are kept
+ *                         mounts at the same path: each version is written to {@link #weightsStoreDir()} and only a
+ *                         pointer is published ({@link dev.rlkafka.schemas.WeightBlobs}), so the broker does not carry
+ *                         and keep the weights; the newest {@value #WEIGHTS_STORE_KEEP} versions are kept
  * @param maxSteps         stop after this many optimiser steps in total (resumed runs count earlier steps); 0 = no limit
  * @param stopAtEnd        stop once every scored group that was on the topic when the trainer started has been consumed
  *                         (a last, smaller batch is trained); false = keep waiting for new groups until closed
@@ -110,6 +110,11 @@ public record TrainerConfig(String bootstrap, Topics topics, String trainerId, i
     /** {@code checkpointDir/trainer.ckpt}. */
     public Path checkpointPath() {
         return checkpointDir.resolve(CHECKPOINT_FILE);
+    }
+
+    /** The run's own folder of the weights store, named after its weights topic (runs sharing a store never prune each other); null without one. */
+    public Path weightsStoreDir() {
+        return weightsStore == null ? null : weightsStore.resolve(topics.policyWeights());
     }
 
     public StalenessPolicy stalenessPolicy() {

@@ -592,7 +592,9 @@ public final class TrainerService implements AutoCloseable {
             writeCheckpoint(snapshot);   // again when the transaction is sent again: the same bytes, atomically
             if (alongside != null) producer.send(alongside.apply((System.nanoTime() - start) / 1_000_000));
         });
-        return (System.nanoTime() - start) / 1_000_000;
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        pruneWeightsStore(state.policyVersion());
+        return ms;
     }
 
     private interface Sends {
@@ -665,6 +667,7 @@ public final class TrainerService implements AutoCloseable {
     /** A version whose checkpoint already exists (resume): all its chunks in one transaction. */
     private void publish(long version, long atStep, byte[] weights) throws IOException {
         transaction("version " + version + " again", () -> sendVersion(version, atStep, weights));
+        pruneWeightsStore(version);
     }
 
     /** Commits the open transaction; one that timed out is retried, so a broker outage stalls the trainer instead of stopping it. */
@@ -682,20 +685,28 @@ public final class TrainerService implements AutoCloseable {
 
     /**
      * Sends a version's chunks into the open transaction: read_committed generators see all of them or none. With a
-     * weights store the version is written there first and only its pointer is sent; a file left by an aborted
-     * transaction is written again by the retry, and versions the store no longer needs are pruned.
+     * weights store the version is written there first and only its pointer is sent (a retry after an abort writes
+     * the same file again).
      */
     private void sendVersion(long version, long atStep, byte[] weights) throws IOException {
         String topic = config.topics().policyWeights();
-        List<WeightChunk> chunks = config.weightsStore() == null
+        List<WeightChunk> chunks = config.weightsStoreDir() == null
                 ? WeightChunks.split(version, atStep, weights, config.weightChunkBytes(), Instant.now())
-                : List.of(WeightBlobs.write(config.weightsStore(), version, atStep, weights, Instant.now()));
+                : List.of(WeightBlobs.write(config.weightsStoreDir(), version, atStep, weights, Instant.now()));
         for (WeightChunk chunk : chunks) {
             producer.send(new ProducerRecord<>(topic, Long.toString(version), RlSerdes.weightChunk().codec().encode(topic, chunk)));
         }
-        if (config.weightsStore() != null) {
-            List<Long> pruned = WeightBlobs.prune(config.weightsStore(), version - TrainerConfig.WEIGHTS_STORE_KEEP + 1);
-            if (!pruned.isEmpty()) log.debug("pruned versions {} from {}", pruned, config.weightsStore());
+    }
+
+    /** After {@code version} is committed: housekeeping, so a store that cannot be pruned is reported, not fatal. */
+    private void pruneWeightsStore(long version) {
+        if (config.weightsStoreDir() == null) return;
+        try {
+            List<Long> pruned = WeightBlobs.prune(config.weightsStoreDir(), version - TrainerConfig.WEIGHTS_STORE_KEEP + 1);
+            if (!pruned.isEmpty()) log.debug("pruned versions {} from {}", pruned, config.weightsStoreDir());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.warn("cannot prune the weights store {} (versions before {} stay): {}", config.weightsStoreDir(),
+                    version - TrainerConfig.WEIGHTS_STORE_KEEP + 1, e.toString());
         }
     }
 

@@ -202,8 +202,10 @@ class TrainerServiceKafkaTest {
         WeightChunk last = pointers.get(10);
         assertEquals(Sha256.hex(Checkpoint.read(config.checkpointPath()).weights()), Sha256.hex(WeightBlobs.read(last)),
                 "the newest file holds the checkpoint's weights");
-        assertEquals(java.util.stream.LongStream.rangeClosed(11 - TrainerConfig.WEIGHTS_STORE_KEEP, 10).mapToObj(v -> "policy-v" + v + ".weights").sorted().toList(),
-                java.nio.file.Files.list(store).map(p -> p.getFileName().toString()).sorted().toList(), "the newest versions are kept");
+        assertEquals(config.weightsStoreDir(), Path.of(java.net.URI.create(last.getBlobUri())).getParent(), "the run's own folder of the store");
+        assertEquals(java.util.stream.LongStream.rangeClosed(11 - TrainerConfig.WEIGHTS_STORE_KEEP, 10).mapToObj(v -> "policy-v" + v + "-").sorted().toList(),
+                java.nio.file.Files.list(config.weightsStoreDir()).map(p -> p.getFileName().toString().replaceAll("-[0-9a-f]+\\.weights$", "-"))
+                        .sorted().toList(), "the newest versions are kept");
     }
 
     private static void awaitSteps(List<StepResult> steps, int count) throws InterruptedException {
