@@ -45,9 +45,8 @@ import java.util.Objects;
  */
 public record TrainerConfig(String bootstrap, Topics topics, String trainerId, int batchGroups, int stepsPerVersion,
                             int maxStaleness, UpdaterConfig update, Path checkpointDir, Path referencePath,
-                            String device, int intraOpThreads, int weightChunkBytes, Path weightsStore, long maxSteps, boolean stopAtEnd,
-                            Duration pollTimeout, long seed,
-        KafkaClientConfig clientConfig) {
+                            String device, int intraOpThreads, int weightChunkBytes, Path weightsStore, long maxSteps,
+                            boolean stopAtEnd, Duration pollTimeout, long seed, KafkaClientConfig clientConfig) {
 
     public static final String DEFAULT_TRAINER_ID = "trainer";
     public static final int DEFAULT_BATCH_GROUPS = 8;
