@@ -93,10 +93,7 @@ public final class WeightBlobs {
                     + pointer.getChunkIndex() + " of " + pointer.getChunkCount() + (pointer.getBytes() == null ? "" : " with bytes"));
         }
         long totalBytes = pointer.getTotalBytes();
-        if (totalBytes < 1 || totalBytes > WeightChunks.MAX_VERSION_BYTES) {
-            throw new InvalidWeightsException(version, "totalBytes " + totalBytes + " of version " + version
-                    + " is outside [1, " + WeightChunks.MAX_VERSION_BYTES + "]");
-        }
+        WeightChunks.requireVersionSize(version, totalBytes);
         Path file;
         try {
             URI parsed = new URI(uri);

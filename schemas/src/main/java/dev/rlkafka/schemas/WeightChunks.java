@@ -54,6 +54,14 @@ public final class WeightChunks {
         return chunks;
     }
 
+    /** The announced size of a version, inline or in a blob store, is one a reader can hold in one array. */
+    static void requireVersionSize(long version, long totalBytes) {
+        if (totalBytes < 1 || totalBytes > MAX_VERSION_BYTES) {
+            throw new InvalidWeightsException(version, "totalBytes " + totalBytes + " of version " + version
+                    + " is outside [1, " + MAX_VERSION_BYTES + "]");
+        }
+    }
+
     /** A version whose chunks cannot make valid weights: wrong checksum, size, or inconsistent chunks. */
     public static final class InvalidWeightsException extends RuntimeException {
         private final long version;
@@ -136,10 +144,7 @@ public final class WeightChunks {
             int count = chunk.getChunkCount();
             long totalBytes = chunk.getTotalBytes();
             int size = chunk.getBytes().remaining();
-            if (totalBytes < 1 || totalBytes > MAX_VERSION_BYTES) {
-                throw new InvalidWeightsException(version, "totalBytes " + totalBytes + " of version " + version
-                        + " is outside [1, " + MAX_VERSION_BYTES + "]");
-            }
+            requireVersionSize(version, totalBytes);
             if (size < 1 || size > totalBytes) {
                 throw new InvalidWeightsException(version, "chunk " + index + " of version " + version + " has "
                         + size + " bytes, outside [1, totalBytes " + totalBytes + "]");
